@@ -43,13 +43,18 @@ typedef struct {
   char banner_boot[256];      /* ROM text after a reset into normal boot */
 } sim_profile_t;
 
+/* Faults fire once. "Reply" n = the n-th SLIP frame the device sends since
+ * sim_create (0-based; each of the 8 SYNC replies, OHAI, READ_FLASH data and
+ * digest frames all count). "Command" n = the n-th command frame a
+ * personality handles (frames ignored before the first SYNC and READ_FLASH
+ * acks do not count). */
 enum sim_fault_kind {
   SIM_FAULT_NONE = 0,
-  SIM_FAULT_DROP,        /* drop one device->host byte of reply `at` */
-  SIM_FAULT_FLIP,        /* flip one bit in reply `at` */
-  SIM_FAULT_STALL,       /* stop answering from reply `at` on */
-  SIM_FAULT_RESET,       /* reset to ROM download mode at command `at` */
-  SIM_FAULT_REFUSE,      /* answer command `at` with a failure status */
+  SIM_FAULT_DROP,        /* drop one device->host byte of reply `at` (mid-frame) */
+  SIM_FAULT_FLIP,        /* flip bit 0 of the middle payload byte of reply `at` */
+  SIM_FAULT_STALL,       /* send nothing from reply `at` on, until the next reset */
+  SIM_FAULT_RESET,       /* command `at` resets the chip into ROM download mode instead */
+  SIM_FAULT_REFUSE,      /* answer command `at` with a failure: ROM 01 06, stub C4 00 */
 };
 
 typedef struct {
@@ -77,15 +82,23 @@ size_t sim_host_read(sim_t *s, uint8_t *buf, size_t cap);
 int64_t sim_wait_hint_us(sim_t *s);
 /* Modem lines as the host drives them (1 = asserted). */
 void sim_set_lines(sim_t *s, int dtr, int rts);
-/* The host changed its UART baud rate (a mismatch with the device garbles bytes). */
+/* The host changed its UART baud rate (a mismatch with the device garbles bytes).
+ * 0 = unknown (TCP and pty clients): never a mismatch. Initially 115200. */
 void sim_set_host_baud(sim_t *s, uint32_t baud);
 /* Power-cycle into download mode (1) or normal boot (0), e.g. for a new client. */
 void sim_reset(sim_t *s, int download);
 /* Direct flash access for tests: returns bytes copied. */
 size_t sim_flash_read(sim_t *s, uint32_t addr, uint8_t *buf, size_t n);
 uint32_t sim_flash_size(const sim_t *s);
+/* Direct flash access for tests: overwrites (no erase needed); returns bytes copied. */
+size_t sim_flash_write(sim_t *s, uint32_t addr, const uint8_t *data, size_t n);
+/* Writes a backing file's changes through to disk (msync). */
+void sim_flush(sim_t *s);
+/* "off" (EN low), "booting", "rom", "stub" or "running" (app / RAM program). */
+const char *sim_state_name(const sim_t *s);
 
-/* For port_sim.c: the sim_t behind the Sim userdata at idx (raises if not one). */
+/* For port_sim.c: the sim_t behind the Sim userdata at idx (raises if not one;
+ * NULL when it was closed). Keep a reference to the userdata while using it. */
 sim_t *sim_check(lua_State *L, int idx);
 
 #endif
