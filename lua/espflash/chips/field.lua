@@ -6,6 +6,7 @@ M.__index = M
 
 --- A field of `width` bits at bit `shift` of the word at `addr`.
 local function new(addr, shift, width)
+  assert(shift >= 0 and width >= 1 and shift + width <= 32, "field does not fit in a 32-bit word")
   return setmetatable({ addr = addr, shift = shift, width = width }, M)
 end
 
@@ -28,4 +29,12 @@ function M.mac_bytes(mac0, mac1)
            (mac0 >> 16) & 0xFF, (mac0 >> 8) & 0xFF, mac0 & 0xFF }
 end
 
-return setmetatable({ mac_bytes = M.mac_bytes }, { __call = function(_, ...) return new(...) end })
+--- The MAC0 and MAC1 values for six MAC bytes (the inverse of `mac_bytes`).
+function M.mac_words(b)
+  local mac0 = b[3] << 24 | b[4] << 16 | b[5] << 8 | b[6]
+  local mac1 = b[1] << 8 | b[2]
+  return mac0, mac1
+end
+
+local export = { mac_bytes = M.mac_bytes, mac_words = M.mac_words }
+return setmetatable(export, { __call = function(_, ...) return new(...) end })
