@@ -1,128 +1,14 @@
 -- ELF reading, metadata, app descriptors and image building on small ELFs
--- written by the spec itself, so this runs without ../shared/testdata.
+-- written by tests/fixtures/firmware.lua, so this runs without ../shared/testdata.
 local core = require("espflash.core")
 local elfmod = require("espflash.elf")
 local image = require("espflash.image")
 local header = require("espflash.image_header")
 local appdesc = require("espflash.image_appdesc")
 
--- A minimal ELF32 little-endian writer: sections (PROGBITS/NOBITS with
--- bytes), a symbol table and the section name table.
-local function build_elf(t)
-  local shstr, strtab = { "\0" }, { "\0" }
-  local shstr_len, strtab_len = 1, 1
-  local function add(list, name, len)
-    list[#list + 1] = name .. "\0"
-    return len, len + #name + 1
-  end
-  local secs = {}
-  for i, s in ipairs(t.sections) do
-    local off
-    off, shstr_len = add(shstr, s.name, shstr_len)
-    secs[i] = { name_off = off, s = s }
-  end
-  local symtab_name, strtab_name, shstrtab_name
-  symtab_name, shstr_len = add(shstr, ".symtab", shstr_len)
-  strtab_name, shstr_len = add(shstr, ".strtab", shstr_len)
-  shstrtab_name, shstr_len = add(shstr, ".shstrtab", shstr_len)
-  local index = {}
-  for i, s in ipairs(t.sections) do index[s.name] = i end
-  local syms = { ("\0"):rep(16) }
-  for _, sym in ipairs(t.symbols or {}) do
-    local off
-    off, strtab_len = add(strtab, sym.name, strtab_len)
-    local kind = ({ NOTYPE = 0, OBJECT = 1, FUNC = 2 })[sym.type or "OBJECT"]
-    syms[#syms + 1] = string.pack("<I4I4I4BBI2", off, sym.value, sym.size, (1 << 4) | kind, 0,
-      sym.section and index[sym.section] or 0xFFF1)
-  end
-  local body, pos = {}, 52
-  local function place(data)
-    local at = pos
-    body[#body + 1] = data
-    pos = pos + #data
-    return at
-  end
-  local headers = { ("\0"):rep(40) }
-  for _, e in ipairs(secs) do
-    local s = e.s
-    local data = s.data or ""
-    local off = (s.type == "NOBITS") and pos or place(data)
-    local typ = ({ PROGBITS = 1, NOBITS = 8, INIT_ARRAY = 14 })[s.type or "PROGBITS"]
-    headers[#headers + 1] = string.pack("<I4I4I4I4I4I4I4I4I4I4", e.name_off, typ, s.flags or 0,
-      s.addr or 0, off, s.size or #data, 0, 0, 4, 0)
-  end
-  local nsec = #t.sections
-  local symtab_off = place(table.concat(syms))
-  local strtab_off = place(table.concat(strtab))
-  local shstr_off = place(table.concat(shstr))
-  headers[#headers + 1] = string.pack("<I4I4I4I4I4I4I4I4I4I4", symtab_name, 2, 0, 0, symtab_off,
-    #syms * 16, nsec + 2, 1, 4, 16)
-  headers[#headers + 1] = string.pack("<I4I4I4I4I4I4I4I4I4I4", strtab_name, 3, 0, 0, strtab_off,
-    strtab_len, 0, 0, 1, 0)
-  headers[#headers + 1] = string.pack("<I4I4I4I4I4I4I4I4I4I4", shstrtab_name, 3, 0, 0, shstr_off,
-    shstr_len, 0, 0, 1, 0)
-  local shoff = pos
-  local ehdr = "\127ELF\1\1\1" .. ("\0"):rep(9) .. string.pack("<I2I2I4I4I4I4I4I2I2I2I2I2I2",
-    2, t.machine or 243, 1, t.entry or 0, 0, shoff, 0, 52, 32, 0, 40, #headers, #headers - 1)
-  return ehdr .. table.concat(body) .. table.concat(headers)
-end
-
-local function write_tmp(data)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-  return path
-end
-
--- An app descriptor with the given project name and mmu page (log2).
-local function desc_bytes(name, mmu_log2)
-  local d = string.pack("<I4I4I4I4", appdesc.MAGIC, 7, 0, 0) .. ("1.2.3"):rep(1) .. ("\0"):rep(27)
-    .. name .. ("\0"):rep(32 - #name) .. ("12:00:00\0"):rep(1) .. ("\0"):rep(7)
-    .. "Jan  1 2025" .. ("\0"):rep(5) .. "v5.5" .. ("\0"):rep(28) .. ("\0"):rep(32)
-    .. string.pack("<I2I2B", 0, 99, mmu_log2 or 0) .. ("\0"):rep(3 + 72)
-  assert(#d == 256)
-  return d
-end
-
--- A bootloader-like image: header, one RAM segment, checksum, SHA-256.
-local function fake_bootloader(chip_id)
-  local seg = ("\x13\x00\x00\x00"):rep(8)
-  local h = header.pack({ magic = 0xE9, segment_count = 1, flash_mode = 2, size_code = 2, freq_code = 0,
-    entry = 0x403C0000, wp_pin = 0xEE, clk_q_drv = 0, d_cs_drv = 0, gd_wp_drv = 0, chip_id = chip_id,
-    min_rev = 3, min_chip_rev_full = 3, max_chip_rev_full = 199, reserved = "\0\0\0\0", append_digest = 1 })
-  local body = h .. string.pack("<I4I4", 0x403C0000, #seg) .. seg
-  body = body .. ("\0"):rep(15 - #body % 16)
-  body = body .. string.char(header.xor(seg, 0xEF))
-  return body .. core.sha256(body)
-end
-
-local function c3_elf(opts)
-  opts = opts or {}
-  local text = ("\x01\x02\x03\x04"):rep(opts.text_words or 100)
-  local rodata = ("R"):rep(opts.rodata_len or 0x40)
-  local sections = {
-    { name = ".flash.appdesc", flags = 2, addr = 0x3C000020, data = desc_bytes("demo", opts.mmu_log2) },
-    { name = ".flash.rodata", flags = 2, addr = 0x3C000120, data = rodata },
-    { name = ".iram0.text", flags = 6, addr = 0x40380000, data = ("I"):rep(opts.iram_len or 0x200) },
-    { name = ".dram0.data", flags = 3, addr = 0x3FC80000, data = ("D"):rep(0x30) },
-    { name = ".dram0.bss", type = "NOBITS", flags = 3, addr = 0x3FC80030, size = 0x100 },
-    { name = ".flash.text", flags = 6, addr = opts.text_addr or 0x42010020, data = text },
-    { name = ".espressif.metadata", flags = 0, addr = 0, data = "esp32c3serial300" .. "\x2c\x01" },
-  }
-  for _, s in ipairs(opts.extra or {}) do sections[#sections + 1] = s end
-  return build_elf({
-    entry = 0x42010020,
-    sections = sections,
-    symbols = {
-      { name = "build_info.CHIP_NAME", value = 0, size = 7, section = ".espressif.metadata" },
-      { name = "espflash.LOG_FORMAT", value = 7, size = 6, section = ".espressif.metadata" },
-      { name = "build_info.MIN_CHIP_REVISION", value = opts.rev_binary and 16 or 13,
-        size = opts.rev_binary and 2 or 3, section = ".espressif.metadata" },
-      { name = "main", value = 0x42010020, size = 16, section = ".flash.text", type = "FUNC" },
-    },
-  })
-end
+local fw = require("fixtures.firmware")
+local build_elf, write_tmp, desc_bytes = fw.build_elf, fw.write_tmp, fw.desc_bytes
+local fake_bootloader, c3_elf = fw.fake_bootloader, fw.c3_elf
 
 describe("core.elf_read on a written ELF", function()
   it("returns the sections, their bytes and the symbols that were written", function()
