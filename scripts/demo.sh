@@ -12,7 +12,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 espflash=${ESPFLASH_BIN:-$root/build/espflash}
 work=$(mktemp -d)
 sim_pid=""
-cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
 trap cleanup EXIT
 step() { printf '\n== %s\n' "$*"; }
 
