@@ -102,5 +102,8 @@ int luaopen_espflash_core(lua_State *L) {
   core_open_slip(L);
   core_open_port(L);
   core_open_sim(L);
+  core_open_term(L);
+  core_open_elf(L);
+  core_open_crc(L);
   return 1;
 }

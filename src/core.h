@@ -36,6 +36,9 @@ void core_open_codec(lua_State *L);  /* codec.c: md5, sha256, deflate, inflate, 
 void core_open_slip(lua_State *L);   /* slip.c: slip_encode, slip_decode */
 void core_open_port(lua_State *L);   /* port.c: open, list_ports, Port methods */
 void core_open_sim(lua_State *L);    /* sim/lua_sim.c: sim_new, sim_serve, Sim methods */
+void core_open_term(lua_State *L);   /* term.c: term_open, isatty, wallclock; dwarf_open (dwarf.c), spawn (proc.c) */
+void core_open_elf(lua_State *L);    /* elf.c: elf_read */
+void core_open_crc(lua_State *L);    /* crc.c: crc32 (zlib) */
 
 int luaopen_espflash_core(lua_State *L);
 
