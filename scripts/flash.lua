@@ -8,6 +8,7 @@ local opts = require("espflash.image_options")
 local flash = require("espflash.flash")
 local plan_mod = require("espflash.image_plan")
 local types = require("espflash.partitions_types")
+local monitor_options = require("espflash.monitor_options")
 
 local function split(s)
   local out = {}
@@ -46,9 +47,11 @@ return {
     { "--no-verify", flag = true, help = "Don't verify the flash contents after flashing" },
     { "--no-skip", flag = true, help = "Don't skip flashing of parts with matching checksum" },
     { "--force", flag = true, help = "Flash even when the chip revision is below the image's minimum" },
-  }, opts.image, opts.idf),
+    { "-M --monitor", flag = true, help = "Open a serial monitor after flashing" },
+  }, opts.image, opts.idf, monitor_options.entries),
   run = function(args, ctx)
     local ui = ctx.ui
+    for _, w in ipairs(monitor_options.check(args, args.monitor)) do ui:warn(w) end
     local o = opts.from_args(args, ctx)
     o.erase_parts, o.erase_data_parts = split(args.erase_parts), data_types(args.erase_data_parts)
     o.ram, o.force, o.no_verify, o.no_skip = args.ram, args.force, args.no_verify, args.no_skip
@@ -64,12 +67,20 @@ return {
     local result = flash.write_app(dev, elf, o)
     if result.ram then
       ui:info("Application loaded to RAM and started")
+      if args.monitor then
+        local mo = monitor_options.from_args(args, args.image)
+        mo.running = true
+        return require("espflash.monitor").run(ctx, dev, mo)
+      end
       dev:close({ after = false })
       return
     end
     ui:info(("Wrote %s of %s bytes (%s unchanged)"):format(plan_mod.human_count(result.written),
       plan_mod.human_count(result.total), plan_mod.human_count(result.total - result.written)))
     ui:info("Flashing has completed!")
+    if args.monitor then
+      return require("espflash.monitor").run(ctx, dev, monitor_options.from_args(args, args.image))
+    end
     dev:close()
   end,
 }

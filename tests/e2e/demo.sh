@@ -14,6 +14,7 @@ check() { case "$out" in *"$1"*) echo "ok - $1" ;; *) echo "not ok - missing: $1
 check "Flashing has completed!"
 check "Flash contents match the merged image"
 check "Wrote 0 of 228,800 bytes (228,800 unchanged)"
+check "Hello world!"
 check "demo: done"
 # the partial reflash writes far less than the whole app
 partial=$(printf '%s\n' "$out" | sed -n 's/.*Wrote \([0-9,]*\) of 228,800 bytes.*/\1/p' | tail -1 | tr -d ,)
