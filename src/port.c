@@ -233,17 +233,18 @@ static port_transport_t *open_transport(lua_State *L, int self, const char *url,
     p->is_sim = 1;
     return port_sim_open(sim, baud, err);
   }
+  if (strncmp(url, "rfc2217://", 10) == 0) return port_rfc2217_open(url, baud, timeout_ms, err);
   if (strstr(url, "://")) {
     port_err_set(err, "PORT_NOT_FOUND", "unknown port URL %s: use a device path, "
-                 "socket://HOST:PORT or sim://CHIP", url);
+                 "socket://HOST:PORT, rfc2217://HOST:PORT or sim://CHIP", url);
     return NULL;
   }
   return port_tty_open(url, baud, err);
 }
 
 /* core.open(url [, {baud=115200, sim=Sim, timeout=5000}]) -> Port | nil, err, code
- * url: a tty path, socket://HOST:PORT or sim://CHIP (with opts.sim);
- * timeout: TCP connect timeout in ms */
+ * url: a tty path, socket://HOST:PORT, rfc2217://HOST:PORT[?options] or sim://CHIP
+ * (with opts.sim); timeout: TCP connect (and RFC 2217 negotiation) timeout in ms */
 static int l_open(lua_State *L) {
   const char *url = luaL_checkstring(L, 1);
   lua_Integer baud = 115200, timeout = 5000;

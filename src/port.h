@@ -59,6 +59,9 @@ struct port_transport {
 port_transport_t *port_tty_open(const char *path, uint32_t baud, port_err_t *err);
 port_transport_t *port_tcp_open(const char *host, const char *service, int timeout_ms,
                                 port_err_t *err);
+/* rfc2217://HOST:PORT[?options]; timeout_ms covers connecting and the Telnet negotiation. */
+port_transport_t *port_rfc2217_open(const char *url, uint32_t baud, int timeout_ms,
+                                    port_err_t *err);
 struct sim;
 port_transport_t *port_sim_open(struct sim *sim, uint32_t baud, port_err_t *err);
 /* Points a sim transport at the model again (checked on every Port call, so
