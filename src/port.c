@@ -71,13 +71,16 @@ static int64_t write_deadline(const port_t *p, size_t n) {
   return core_now_us() + 2000000 + (int64_t)n * 20 * 1000000 / baud;
 }
 
-/* port:write(s) -> true | nil, err, code */
+/* port:write(s [, timeout_ms]) -> true | nil, err, code; without a timeout,
+ * the deadline allows for the bytes at the current baud plus 2 s */
 static int l_write(lua_State *L) {
   port_t *p = port_check_open(L, 1);
   size_t n;
   const uint8_t *s = (const uint8_t *)luaL_checklstring(L, 2, &n);
+  lua_Integer tmo = luaL_optinteger(L, 3, -1);
+  int64_t deadline = tmo >= 0 ? core_now_us() + tmo * 1000 : write_deadline(p, n);
   port_err_t err;
-  if (p->t->ops->write(p->t, s, n, write_deadline(p, n), &err) < 0)
+  if (p->t->ops->write(p->t, s, n, deadline, &err) < 0)
     return port_push_err(L, &err);
   lua_pushboolean(L, 1);
   return 1;
