@@ -1,29 +1,26 @@
 --- ESP32: the chip's constants, the single source for the flasher and the
 --- virtual device. See docs/design.md ("Chip tables") and docs/chips.md.
+--- The oldest ROM: its own banner, payload lengths, SPI offsets and eFuse map.
 local field = require("espflash.chips.field")
 local common = require("espflash.chips.common")
 
 local B0 = 0x3FF5A000             -- eFuse BLOCK0 read words (W0..W6)
 local APB_CTL_DATE = 0x3FF6607C
 local UART0_CLKDIV = 0x3FF40014
+local RTCCALICFG1 = 0x3FF5F06C
 
+-- protocol.md §3.2: the ROM predates the "ESP-ROM:" banner.
 local ROM_HEAD = "ets Jul 29 2019 12:21:46\r\n\r\n"
 
-local M = {
+local M = common.chip {
   name = "esp32",
   chip_id = 0,                    -- image chip id; the ROM has no GET_SECURITY_INFO
   magic = { 0x00F01D83 },
   bootloader_offset = 0x1000,
-  default_flash_freq = "40mhz",
-  flash_freq_codes = common.GENERIC_FREQ_CODES,
-  mmu_page_sizes = { 0x10000 },
-  default_xtal_mhz = 40,
-  default_factory_size = 0x3F0000,
-  stub = "esp32",
   targets = { "xtensa-esp32-espidf", "xtensa-esp32-none-elf" },
   flash_ranges = { { 0x400D0000, 0x40400000 }, { 0x3F400000, 0x3F800000 } },
 
-  rom = {
+  rom = {                         -- 16-byte FLASH_BEGIN, no GET_SECURITY_INFO (0x14)
     flash_begin_len = 16,
     max_opcode = 0x13,
     secinfo_len = 0,
@@ -32,13 +29,14 @@ local M = {
     banner_boot = ROM_HEAD .. "rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n",
   },
 
+  -- SPI1 with the ESP32's own register offsets (protocol.md §6.1).
   spi = { base = 0x3FF42000, usr = 0x1C, usr1 = 0x20, usr2 = 0x24,
           mosi_dlen = 0x28, miso_dlen = 0x2C, w0 = 0x80 },
   uart_clkdiv = UART0_CLKDIV,
-  rtc_cali = 0x3FF5F06C,          -- RTCCALICFG1: ROM baud-change calibration (bits 7..31)
+  rtc_cali = RTCCALICFG1,         -- ROM baud-change calibration (bits 7..31)
 
   efuse_base = B0,
-  efuse = {
+  efuse = {                       -- protocol.md §4.3
     mac0 = field(B0 + 0x04, 0, 32),
     mac1 = field(B0 + 0x08, 0, 16),
     mac_crc = field(B0 + 0x08, 16, 8),
@@ -60,7 +58,6 @@ local M = {
 
   -- ESP32-D0WD-V3 v3.1, dual core 240 MHz, 40 MHz crystal (MAC from a real trace).
   sim = {
-    jedec = 0x001640C8,           -- GigaDevice, 4 MB
     regs = {
       [B0 + 0x04] = 0x287AD884,
       [B0 + 0x08] = 0x003E246F,   -- MAC bytes 0..1 and CRC8 0x3E
@@ -68,10 +65,11 @@ local M = {
       [B0 + 0x10] = 0x00000332,   -- ADC VRef 3, CK8M 0x32
       [B0 + 0x14] = 0x01100000,   -- rev bit1, minor 1
       [APB_CTL_DATE] = 0x80000000,
-      [0x3FF5F06C] = 0x00040000,  -- calibration: exactly 40 MHz with CK8M 0x32
-      [UART0_CLKDIV] = common.uart_clkdiv(40, 115200),
+      [RTCCALICFG1] = 0x00040000, -- calibration: exactly 40 MHz with CK8M 0x32
     },
   },
+
+  xtal = common.xtal_26_or_40(UART0_CLKDIV),
 }
 
 local function crc8(bytes)
@@ -96,11 +94,6 @@ function M.revision(read)
   return major, e.minor:get(read)
 end
 
---- MAC address as six bytes.
-function M.mac(read)
-  return common.mac(M, read)
-end
-
 --- Stores a MAC (six bytes) into a register table, with its CRC8.
 function M.set_mac(regs, bytes)
   common.set_mac(M, regs, bytes)
@@ -110,11 +103,6 @@ end
 --- Package version (W3 bits 9..11 plus bit 2 as bit 3).
 function M.package(read)
   return M.efuse.package:get(read) + (M.efuse.package_hi:get(read) << 3)
-end
-
---- Crystal frequency in MHz, estimated from the UART0 divider at `baud`.
-function M.xtal(read, baud)
-  return common.xtal_from_clkdiv(read, UART0_CLKDIV, baud, { { 33, 40 } }, 26)
 end
 
 --- board-info's "Features:" list, read from eFuse like espflash.

@@ -1,5 +1,6 @@
 --- ESP32-C5: the chip's constants, the single source for the flasher and the
---- virtual device. See docs/design.md ("Chip tables").
+--- virtual device. See docs/design.md ("Chip tables") and docs/chips.md;
+--- what is not here is common.chip's default.
 local field = require("espflash.chips.field")
 local common = require("espflash.chips.common")
 
@@ -7,51 +8,31 @@ local EFUSE = 0x600B4800
 local B1 = EFUSE + 0x44           -- BLOCK1: MAC and system data
 local PCR_SYSCLK_CONF = 0x60096110
 local UART0_CLKDIV = 0x60000014
-local ROM, DATE = "esp32c5-eco2-20250121", "Jan 21 2025"
 
-local M = {
+local M = common.chip {
   name = "esp32c5",
   chip_id = 23,
   magic = { 0x1101406F, 0x63E1406F, 0x5FD1406F },
   bootloader_offset = 0x2000,
-  default_flash_freq = "40mhz",
-  flash_freq_codes = common.GENERIC_FREQ_CODES,
-  mmu_page_sizes = { 0x10000 },
   default_xtal_mhz = 48,
-  default_factory_size = 0x3F0000,
-  stub = "esp32c5",
   targets = { "riscv32imac-esp-espidf", "riscv32imac-unknown-none-elf" },
   flash_ranges = { { 0x42000000, 0x42800000 }, { 0x3C000000, 0x3C800000 } },
   features = { "WiFi", "BLE", "IEEE802.15.4", "240MHz" },
 
-  rom = {
-    flash_begin_len = 20,
-    max_opcode = 0x14,
-    secinfo_len = 20,
-    banner_download = common.banner(ROM, DATE, 0x8, "DOWNLOAD(UART0/USB)", true),
-    banner_boot = common.banner(ROM, DATE, 0xC, "SPI_FAST_FLASH_BOOT", false),
-  },
-
-  spi = { base = 0x60003000, usr = 0x18, usr1 = 0x1C, usr2 = 0x20,
-          mosi_dlen = 0x24, miso_dlen = 0x28, w0 = 0x58 },
+  rom = common.rom { build = "esp32c5-eco2-20250121", date = "Jan 21 2025",
+                     download = { 0x8, "DOWNLOAD(UART0/USB)" } },
+  spi = common.spi(0x60003000),
   uart_clkdiv = UART0_CLKDIV,
   pcr_sysclk_conf = PCR_SYSCLK_CONF,
 
   efuse_base = EFUSE,
-  efuse = {
-    mac0 = field(B1 + 0x00, 0, 32),
-    mac1 = field(B1 + 0x04, 0, 16),
-    mac_ext = field(B1 + 0x04, 16, 16),
-    minor = field(B1 + 0x08, 0, 4),
-    major = field(B1 + 0x08, 4, 2),
-    package = field(B1 + 0x08, 26, 3),
+  efuse = common.efuse(B1, common.EFUSE_C5, {
     xtal_mhz = field(PCR_SYSCLK_CONF, 24, 7),  -- not an eFuse: PCR_SYSCLK_CONF bits 24..30
-  },
+  }),
 
-  -- v1.0 (ECO2 ROM), 40 MHz crystal.
+  -- v1.0 (ECO2 ROM), 40 MHz crystal (not the 48 MHz default).
   sim = {
     magic = 0x5FD1406F,           -- ECO2, the ROM the banner names
-    jedec = 0x001640C8,           -- GigaDevice, 4 MB
     regs = {
       [B1 + 0x00] = 0x75001122,
       [B1 + 0x04] = 0xFFFE3CDC,   -- MAC_EXT 0xFFFE, MAC bytes 0..1
@@ -61,16 +42,6 @@ local M = {
     },
   },
 }
-
---- Chip revision as major, minor.
-function M.revision(read)
-  return M.efuse.major:get(read), M.efuse.minor:get(read)
-end
-
---- MAC address as six bytes.
-function M.mac(read)
-  return common.mac(M, read)
-end
 
 --- Crystal frequency in MHz: PCR_SYSCLK_CONF bits 24..30 above 45 → 48, else 40.
 function M.xtal(read, _baud)

@@ -1,74 +1,38 @@
 --- ESP32-C6: the chip's constants, the single source for the flasher and the
---- virtual device. See docs/design.md ("Chip tables").
+--- virtual device. See docs/design.md ("Chip tables") and docs/chips.md;
+--- what is not here is common.chip's default.
 local field = require("espflash.chips.field")
 local common = require("espflash.chips.common")
 
 local EFUSE = 0x600B0800
 local B1 = EFUSE + 0x44           -- BLOCK1: MAC and system data
-local ROM, DATE = "esp32c6-20220919", "Sep 19 2022"
 
-local M = {
+return common.chip {
   name = "esp32c6",
   chip_id = 13,
   magic = { 0x2CE0806F },
   bootloader_offset = 0x0,
-  default_flash_freq = "40mhz",
-  flash_freq_codes = common.GENERIC_FREQ_CODES,
   mmu_page_sizes = { 0x2000, 0x4000, 0x8000, 0x10000 },
-  default_xtal_mhz = 40,
-  default_factory_size = 0x3F0000,
-  stub = "esp32c6",
   targets = { "riscv32imac-esp-espidf", "riscv32imac-unknown-none-elf" },
   flash_ranges = { { 0x42000000, 0x42800000 }, { 0x3C000000, 0x3C800000 } },
   features = { "WiFi 6", "BT 5" },
 
-  rom = {
-    flash_begin_len = 20,
-    max_opcode = 0x14,
-    secinfo_len = 20,
-    banner_download = common.banner(ROM, DATE, 0x8, "DOWNLOAD(USB/UART0/SDIO_REI_REO)", true),
-    banner_boot = common.banner(ROM, DATE, 0xC, "SPI_FAST_FLASH_BOOT", false),
-  },
-
-  spi = { base = 0x60003000, usr = 0x18, usr1 = 0x1C, usr2 = 0x20,
-          mosi_dlen = 0x24, miso_dlen = 0x28, w0 = 0x58 },
+  rom = common.rom { build = "esp32c6-20220919", date = "Sep 19 2022",
+                     download = { 0x8, "DOWNLOAD(USB/UART0/SDIO_REI_REO)" } },
+  spi = common.spi(0x60003000),
   uart_clkdiv = 0x60000014,
 
   efuse_base = EFUSE,
-  efuse = {
-    mac0 = field(B1 + 0x00, 0, 32),
-    mac1 = field(B1 + 0x04, 0, 16),
-    mac_ext = field(B1 + 0x04, 16, 16),
-    minor = field(B1 + 0x0C, 18, 4),
-    major = field(B1 + 0x0C, 22, 2),
+  efuse = common.efuse(B1, common.EFUSE_C6, {
     package = field(B1 + 0x0C, 24, 3),
-  },
+  }),
 
   -- v0.1, 40 MHz crystal.
   sim = {
-    jedec = 0x001640C8,           -- GigaDevice, 4 MB
     regs = {
       [B1 + 0x00] = 0xCA001122,
       [B1 + 0x04] = 0xFFFE404C,   -- MAC_EXT 0xFFFE, MAC bytes 0..1
       [B1 + 0x0C] = 0x00040000,
-      [0x60000014] = common.uart_clkdiv(40, 115200),
     },
   },
 }
-
---- Chip revision as major, minor.
-function M.revision(read)
-  return M.efuse.major:get(read), M.efuse.minor:get(read)
-end
-
---- MAC address as six bytes.
-function M.mac(read)
-  return common.mac(M, read)
-end
-
---- Crystal frequency in MHz (fixed).
-function M.xtal(_read, _baud)
-  return 40
-end
-
-return M

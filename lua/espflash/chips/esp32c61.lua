@@ -1,74 +1,35 @@
 --- ESP32-C61: the chip's constants, the single source for the flasher and the
---- virtual device. See docs/design.md ("Chip tables").
-local field = require("espflash.chips.field")
+--- virtual device. See docs/design.md ("Chip tables") and docs/chips.md;
+--- what is not here is common.chip's default. Shares the C5's eFuse
+--- controller and layout.
 local common = require("espflash.chips.common")
 
 local EFUSE = 0x600B4800
 local B1 = EFUSE + 0x44           -- BLOCK1: MAC and system data
-local ROM, DATE = "esp32c61-eco3-20250228", "Feb 28 2025"
 
-local M = {
+return common.chip {
   name = "esp32c61",
   chip_id = 20,
   magic = { 0x7211606F },
   bootloader_offset = 0x0,
-  default_flash_freq = "40mhz",
-  flash_freq_codes = common.GENERIC_FREQ_CODES,
-  mmu_page_sizes = { 0x10000 },
-  default_xtal_mhz = 40,
-  default_factory_size = 0x3F0000,
-  stub = "esp32c61",
   targets = { "riscv32imac-esp-espidf", "riscv32imac-unknown-none-elf" },
-  flash_ranges = { { 0x42000000, 0x42800000 }, { 0x3C000000, 0x3C800000 } },
+  flash_ranges = { { 0x42000000, 0x42800000 }, { 0x3C000000, 0x3C800000 } },  -- as the C6
   features = { "WiFi 6", "BT 5" },
 
-  rom = {
-    flash_begin_len = 20,
-    max_opcode = 0x14,
-    secinfo_len = 20,
-    banner_download = common.banner(ROM, DATE, 0x8, "DOWNLOAD(USB/UART0/SDIO_REI_REO)", true),
-    banner_boot = common.banner(ROM, DATE, 0xC, "SPI_FAST_FLASH_BOOT", false),
-  },
-
-  spi = { base = 0x60003000, usr = 0x18, usr1 = 0x1C, usr2 = 0x20,
-          mosi_dlen = 0x24, miso_dlen = 0x28, w0 = 0x58 },
+  rom = common.rom { build = "esp32c61-eco3-20250228", date = "Feb 28 2025",
+                     download = { 0x8, "DOWNLOAD(USB/UART0/SDIO_REI_REO)" } },
+  spi = common.spi(0x60003000),
   uart_clkdiv = 0x60000014,
 
   efuse_base = EFUSE,
-  efuse = {
-    mac0 = field(B1 + 0x00, 0, 32),
-    mac1 = field(B1 + 0x04, 0, 16),
-    mac_ext = field(B1 + 0x04, 16, 16),
-    minor = field(B1 + 0x08, 0, 4),
-    major = field(B1 + 0x08, 4, 2),
-    package = field(B1 + 0x08, 26, 3),
-  },
+  efuse = common.efuse(B1, common.EFUSE_C5),
 
   -- v1.0 (ECO3 ROM), 40 MHz crystal.
   sim = {
-    jedec = 0x001640C8,           -- GigaDevice, 4 MB
     regs = {
       [B1 + 0x00] = 0xDA001122,
       [B1 + 0x04] = 0xFFFED83B,   -- MAC_EXT 0xFFFE, MAC bytes 0..1
       [B1 + 0x08] = 0x00000010,
-      [0x60000014] = common.uart_clkdiv(40, 115200),
     },
   },
 }
-
---- Chip revision as major, minor.
-function M.revision(read)
-  return M.efuse.major:get(read), M.efuse.minor:get(read)
-end
-
---- MAC address as six bytes.
-function M.mac(read)
-  return common.mac(M, read)
-end
-
---- Crystal frequency in MHz (fixed).
-function M.xtal(_read, _baud)
-  return 40
-end
-
-return M

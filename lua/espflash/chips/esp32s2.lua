@@ -1,45 +1,31 @@
 --- ESP32-S2: the chip's constants, the single source for the flasher and the
---- virtual device. See docs/design.md ("Chip tables").
+--- virtual device. See docs/design.md ("Chip tables") and docs/chips.md;
+--- what is not here is common.chip's default.
 local field = require("espflash.chips.field")
 local common = require("espflash.chips.common")
 
 local EFUSE = 0x3F41A000
 local B1 = EFUSE + 0x44           -- BLOCK1: MAC and system data
 local B2 = EFUSE + 0x5C           -- BLOCK2: calibration data
-local ROM, DATE = "esp32s2-rc4-20191025", "Oct 25 2019"
 
-local M = {
+local M = common.chip {
   name = "esp32s2",
   chip_id = 2,                    -- image chip id; GET_SECURITY_INFO has no chip id (12 bytes)
   magic = { 0x000007C6 },
   bootloader_offset = 0x1000,
-  default_flash_freq = "40mhz",
-  flash_freq_codes = common.GENERIC_FREQ_CODES,
-  mmu_page_sizes = { 0x10000 },
-  default_xtal_mhz = 40,
   default_factory_size = 0x100000,
-  stub = "esp32s2",
   targets = { "xtensa-esp32s2-espidf", "xtensa-esp32s2-none-elf" },
   flash_ranges = { { 0x40080000, 0x41800000 }, { 0x3F000000, 0x3F3F0000 } },
 
-  rom = {
-    flash_begin_len = 20,
-    max_opcode = 0x14,
-    secinfo_len = 12,
-    banner_download = common.banner(ROM, DATE, 0x0, "DOWNLOAD(USB/UART0/1/SPI)", true),
-    banner_boot = common.banner(ROM, DATE, 0x8, "SPI_FAST_FLASH_BOOT", false),
-  },
-
-  spi = { base = 0x3F402000, usr = 0x18, usr1 = 0x1C, usr2 = 0x20,
-          mosi_dlen = 0x24, miso_dlen = 0x28, w0 = 0x58 },
+  rom = common.rom { build = "esp32s2-rc4-20191025", date = "Oct 25 2019", secinfo_len = 12,
+                     download = { 0x0, "DOWNLOAD(USB/UART0/1/SPI)" }, boot = 0x8 },
+  spi = common.spi(0x3F402000),
   uart_clkdiv = 0x3F400014,
   wdt = { wprotect = 0x3F4080AC, config0 = 0x3F408094, config1 = 0x3F408098 },
   uartdev_buf_no = { addr = 0x3FFFFD14, usb_otg = 2 },
 
   efuse_base = EFUSE,
-  efuse = {
-    mac0 = field(B1 + 0x00, 0, 32),
-    mac1 = field(B1 + 0x04, 0, 16),
+  efuse = common.efuse(B1, nil, {  -- checked against espflash's target/efuse/esp32s2.rs
     major = field(B1 + 0x0C, 18, 2),
     minor_hi = field(B1 + 0x0C, 20, 1),
     flash_version = field(B1 + 0x0C, 21, 4),
@@ -48,36 +34,18 @@ local M = {
     package = field(B1 + 0x10, 0, 4),
     minor_lo = field(B1 + 0x10, 4, 3),
     blk_version_minor = field(B2 + 0x10, 4, 3),
-  },
+  }),
 
   -- v1.0, no embedded flash or PSRAM, 40 MHz crystal.
   sim = {
-    jedec = 0x001640C8,           -- GigaDevice, 4 MB
     regs = {
       [B1 + 0x00] = 0xA1001122,
       [B1 + 0x04] = 0x00007CDF,
       [B1 + 0x0C] = 0x00040000,
       [B1 + 0x10] = 0x00000000,
-      [0x3F400014] = common.uart_clkdiv(40, 115200),
     },
   },
 }
-
---- Chip revision as major, minor.
-function M.revision(read)
-  local e = M.efuse
-  return e.major:get(read), e.minor_hi:get(read) * 8 + e.minor_lo:get(read)
-end
-
---- MAC address as six bytes.
-function M.mac(read)
-  return common.mac(M, read)
-end
-
---- Crystal frequency in MHz (fixed).
-function M.xtal(_read, _baud)
-  return 40
-end
 
 --- board-info's "Features:" list, read from eFuse like espflash.
 function M.features(read)
