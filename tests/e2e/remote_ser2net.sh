@@ -25,7 +25,7 @@ if [ ! -f "${ESPFLASH_STUBS:-}/esp32c3.json" ]; then
 fi
 
 work=$(mktemp -d)
-sim= s2n=
+sim= s2n= sim2=
 # stop PID: SIGTERM, then SIGKILL after 2 s (ser2net ignores SIGTERM while an
 # accepter cannot bind); always reaped
 stop() {
@@ -188,6 +188,43 @@ fi
 
 # 3. raw TCP through the same ser2net configuration
 scenarios "socket://127.0.0.1:$RAW_PORT"
+
+# 3b. Parallel flashing across a mix of remote and local ports: one
+#     espflash.each_device workflow writes, reads back and checksums the same
+#     data on the board behind ser2net (rfc2217://), a second virtual chip on
+#     a local pseudo-terminal, and an in-process sim:// chip, all at once.
+restart
+released
+"$ESPFLASH_BIN" sim --chip esp32c3 --pty --flash "$work/local.bin" >"$work/sim2.log" 2>&1 &
+sim2=$!
+trap 'stop "$s2n"; stop "$sim"; stop "$sim2"; rm -rf "$work"' EXIT
+for _ in $(seq 100); do grep -q "Pseudo-terminal:" "$work/sim2.log" && break; sleep 0.05; done
+PTY2=$(sed -n 's/^Pseudo-terminal: //p' "$work/sim2.log")
+[ -e "$PTY2" ] || fail "the second virtual chip did not start"
+cat >"$work/parallel.lua" <<'LUA'
+local espflash = require("espflash")
+local bytes = {}
+for i = 1, 48 * 1024 do bytes[i] = string.char((i * 7 + i // 251) % 256) end
+local data = table.concat(bytes)
+local results = espflash.each_device({ arg[1], arg[2], arg[3] }, function(dev)
+  dev:write(0x30000, data, { verify = true })
+  assert(dev:read(0x30000, #data) == data, "read back differs")
+  return dev:md5(0x30000, #data)
+end)
+for _, r in ipairs(results) do print(r.port, r.ok and "ok " .. r.value or "failed: " .. tostring(r.err)) end
+io.open(arg[4], "wb"):write(data):close()
+return results.all_ok and 0 or 1
+LUA
+"$ESPFLASH_BIN" run "$work/parallel.lua" "rfc2217://127.0.0.1:$RFC_PORT" "$PTY2" \
+  "sim://esp32c3?flash=$work/inproc.bin" "$work/parallel.want" >"$work/parallel.out" 2>&1 \
+  || { cat "$work/parallel.out"; fail "each_device across rfc2217://, a local pty and sim:// failed"; }
+[ "$(grep -c $'\tok ' "$work/parallel.out")" -eq 3 ] || { cat "$work/parallel.out"; fail "each_device did not report three devices ok"; }
+stop "$sim2"; sim2=
+for f in "$FLASH" "$work/local.bin" "$work/inproc.bin"; do
+  cmp -s <(dd if="$f" bs=4096 skip=48 count=12 2>/dev/null) "$work/parallel.want" \
+    || fail "the flash file $f does not hold the data written in parallel"
+done
+echo "ok - parallel flashing across rfc2217://, a local pty and sim://"
 
 # 4. The monitor through both ports. A socat pty pair stands in for the
 #    board: ser2net serves one end, this script prints into the other, bytes
