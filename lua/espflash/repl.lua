@@ -117,7 +117,8 @@ end
 
 --- Reads one chunk: a line tried as `return <line>`, else as many lines as
 -- make a complete statement. Returns chunk, source | nil (end) | false (cancelled)
--- | nil, source, syntax error.
+-- | nil, source, syntax error. A statement chunk calls its first argument,
+-- when given one, after its last statement (see `M.scope`).
 function M.read_chunk(read, env)
   local line = read("> ")
   if not line then return line end
@@ -126,13 +127,51 @@ function M.read_chunk(read, env)
   local buffer = line
   while true do
     local fn, msg = load(buffer, "=stdin", "t", env)
-    if fn then return fn, buffer end
+    -- ";(...)()" is a call statement, not a tail call: the chunk is still
+    -- running, its top-level locals in scope, when the argument is called
+    if fn then return load(buffer .. "\n;(...)()", "=stdin", "t", env) or fn, buffer end
     if not incomplete(msg) then return nil, buffer, msg end
     local more = read(">> ")
     if more == false then return false end
     if more == nil then return nil, buffer, msg end
     buffer = buffer .. "\n" .. more
   end
+end
+
+--- The prompt's variables: a table for the chunks' `_ENV` in which a
+-- top-level `local` of one input stays visible to the inputs after it (as
+-- if the session were one chunk), globals are `globals`' and `builtins`
+-- (`help`) come last. Returns the table and `keep`, the function a chunk is
+-- given to call at its end (it records the chunk's locals).
+function M.scope(globals, builtins)
+  local locals, declared = {}, {}
+  local env = setmetatable({}, {
+    __index = function(_, k)
+      if declared[k] then return locals[k] end
+      local v = globals[k]
+      if v == nil then v = builtins[k] end
+      return v
+    end,
+    __newindex = function(_, k, v)
+      if declared[k] then locals[k] = v else globals[k] = v end
+    end,
+    __pairs = function()
+      local all = {}
+      for _, t in ipairs({ builtins, globals }) do for k, v in pairs(t) do all[k] = v end end
+      for k in pairs(declared) do all[k] = locals[k] end
+      return next, all, nil
+    end,
+  })
+  local function keep()
+    local i = 1
+    while true do
+      local name, value = debug.getlocal(2, i)
+      if not name then break end
+      if name:sub(1, 1) ~= "(" then declared[name], locals[name] = true, value end
+      i = i + 1
+    end
+  end
+  return env, keep
 end
 
 --- Runs the prompt until end of input. Returns 0.
@@ -143,7 +182,13 @@ function M.run(opts)
   local host = opts.host or require("espflash.host")
   local core = opts.core or require("espflash.core")
   local out, err = opts.stdout or io.stdout, opts.stderr or io.stderr
-  local env = opts.env or _G
+  local help = require("espflash.repl_help")
+  local env, keep
+  env, keep = M.scope(opts.env or _G, {
+    help = function(...)
+      out:write(help.text((...), env, select("#", ...) == 0), "\n")
+    end,
+  })
   local interactive = opts.interactive
   if interactive == nil then interactive = host.isatty(0) and host.isatty(1) end
   local read, history
@@ -154,7 +199,12 @@ function M.run(opts)
       local dir = history:match("^(.*)/[^/]*$")
       if host.mkdirs(dir) then host.history_load(history) else history = nil end
     end
-    out:write(("espflash %s, %s. Ctrl-D exits, Ctrl-C cancels.\n"):format(host.version or "?", _VERSION))
+    if host.set_completer then
+      local complete = require("espflash.repl_complete")
+      host.set_completer(function(line) return complete.candidates(line, env) end)
+    end
+    out:write(("espflash %s, %s. help() for help, Tab completes, Ctrl-D exits, Ctrl-C cancels.\n")
+      :format(host.version or "?", _VERSION))
   else
     read = plain_reader(opts.stdin or io.stdin)
   end
@@ -179,7 +229,7 @@ function M.run(opts)
     local r = table.pack(xpcall(chunk, function(e)
       tb = debug.traceback(nil, 2)
       return e
-    end))
+    end, keep))
     core.clear_interrupt()
     if not r[1] then
       report(r[2], tb)

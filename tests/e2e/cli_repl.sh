@@ -1,6 +1,7 @@
 # `espflash repl` through a pseudo-terminal (expect): expressions, multi-line
 # input, errors, Ctrl-C during a loop and at the prompt, Ctrl-D, the history
-# file; and the plain mode when standard input is not a terminal.
+# file, Tab completion (names, module fields, a device's methods) and help();
+# and the plain mode when standard input is not a terminal.
 . "$(dirname "$0")/cli_helpers.bash"
 E=$ESPFLASH_BIN
 
@@ -36,5 +37,15 @@ expect_eq "piped: exit 0 at end of input" "0" "$RC"
 expect_eq "piped: values, no prompts" "21
 23" "$(cat "$WORK/out")"
 expect_eq "piped: the error goes to stderr" "stdin:1: boom" "$(cat "$WORK/err")"
+
+# a top-level local stays for the next lines; help() prints the source's doc comment
+printf 'local n = 6\nn * 7\nhelp(espflash.nvs.parse)\nhelp("nothing.here")\n' | "$E" repl >"$WORK/out" 2>"$WORK/err"
+expect_eq "piped: a local is kept for the next line" "42" "$(head -1 "$WORK/out")"
+doc=$(awk '/^function M.parse\(data\)/ { printf "%s", block; exit }
+  /^---/ { sub(/^--- ?/, "  "); block = block $0 "\n"; next } { block = "" }' \
+  "$ESPFLASH_SOURCE_DIR/lua/espflash/nvs.lua")
+expect_has "piped: help(fn) prints the comment above its definition" "espflash.nvs.parse(data)
+$doc" "$(cat "$WORK/out")"
+expect_has "piped: help of an unknown name says so" "help: no such name 'nothing.here'" "$(cat "$WORK/out")"
 
 finish
