@@ -7,7 +7,7 @@ return {
   description = "Connects to the chip (through the flasher stub unless --no-stub) and prints its "
     .. "type and revision, crystal frequency, flash size, features and MAC address, then its "
     .. "security information (\"Security features: None\" on the ESP32).",
-  uses = { "connect" },
+  uses = { "connect", "json" },
   options = {},
   run = function(args, ctx)
     local dev <close> = ctx:connect(args)
@@ -18,6 +18,7 @@ return {
     else
       ctx.ui:print("Security features: None")
     end
+    ctx.ui:json_result(require("espflash.json").board_info(info, dev.port:info().name))
     dev:close()
   end,
 }

@@ -37,7 +37,7 @@ return {
   description = "Flash an application in ELF format to a connected target device.\n\n"
     .. "Writes the bootloader, the partition table and the app image. Blocks whose "
     .. "content already matches are not rewritten; --no-skip writes everything.",
-  uses = { "connect", "flash_config" },
+  uses = { "connect", "flash_config", "json" },
   options = opts.concat({
     { "image", help = "ELF image to flash" },
     { "--erase-parts", arg = "LABELS", help = "Labels of partitions to erase (comma-separated)" },
@@ -61,10 +61,13 @@ return {
     local dev <close> = ctx:connect(args)
     o.info = dev:info()
     session.print_board_info(ctx, o.info)
-    o.log = function(level, msg) if level == "warn" then ui:warn(msg) else ui:info(msg) end end
+    local segments = ui:segments({ verify = not args.no_verify })
+    o.log = segments:logger(function(level, msg) if level == "warn" then ui:warn(msg) else ui:info(msg) end end)
     o.on_plan = function(plan) ui:print(plan_mod.size_line(plan.app_size, plan.part_size)) end
-    o.progress = function(label) return ui:progress_callback(label) end
+    o.progress = segments.progress
     local result = flash.write_app(dev, elf, o)
+    segments:close()
+    ui:json_result(require("espflash.json").flash(o.info, result))
     if result.ram then
       ui:info("Application loaded to RAM and started")
       if args.monitor then

@@ -6,7 +6,7 @@ local session = require("espflash.session")
 
 return {
   summary = "Read SPI flash content",
-  uses = { "connect" },
+  uses = { "connect", "json" },
   options = {
     { "address", help = "Address to start reading from", convert = "u32" },
     { "size", help = "Size of the region to read", convert = "u32" },
@@ -32,6 +32,8 @@ return {
     f:write(data)
     f:close()
     ctx.ui:info(string.format("Flash content successfully read and written to '%s'!", args.file))
+    ctx.ui:json_result({ address = args.address, size = #data, file = args.file,
+                         md5 = require("espflash.core").md5_hex(data) })
     dev:close()
   end,
 }

@@ -28,10 +28,10 @@ return {
     local dev <close> = ctx:connect(args)
     session.print_board_info(ctx, dev:info())
     local label = string.format("0x%X", args.address)
-    local result = dev:write(args.address, data, {
-      skip = true, verify = true, progress = ctx.ui:progress_callback(label),
-    })
-    if result == "skipped" then ctx.ui:info(label .. " Skipped! (checksum matches)") end
+    local segments = ctx.ui:segments()
+    local result = dev:write(args.address, data, { skip = true, verify = true, progress = segments:start(label) })
+    if result == "skipped" then segments:skipped(label) end
+    segments:close()
     if args.monitor then
       ctx.ui:info("Binary successfully written to flash!")
       return require("espflash.monitor").run(ctx, dev, monitor_options.from_args(args))

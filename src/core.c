@@ -105,5 +105,6 @@ int luaopen_espflash_core(lua_State *L) {
   core_open_term(L);
   core_open_elf(L);
   core_open_crc(L);
+  core_open_path(L);
   return 1;
 }

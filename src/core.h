@@ -39,6 +39,7 @@ void core_open_sim(lua_State *L);    /* sim/lua_sim.c: sim_new, sim_serve, Sim m
 void core_open_term(lua_State *L);   /* term.c: term_open, isatty, wallclock; dwarf_open (dwarf.c), spawn (proc.c) */
 void core_open_elf(lua_State *L);    /* elf.c: elf_read */
 void core_open_crc(lua_State *L);    /* crc.c: crc32 (zlib) */
+void core_open_path(lua_State *L);   /* util_path.c: realpath */
 
 int luaopen_espflash_core(lua_State *L);
 

@@ -261,5 +261,9 @@ int luaopen_espflash_host(lua_State *L) {
   }
   lua_pushliteral(L, ESPFLASH_VERSION);
   lua_setfield(L, -2, "version");
+#ifdef ESPFLASH_DATADIR
+  lua_pushliteral(L, ESPFLASH_DATADIR);  /* the install's data directory (stubs, resources) */
+  lua_setfield(L, -2, "datadir");
+#endif
   return 1;
 }

@@ -6,12 +6,15 @@
 --   { "-o --output", help = "...", arg = "FILE" }                  option with a value
 --   { "--no-verify", help = "...", flag = true }                   flag
 -- with optional `choices`, `default`, `env`, `convert` ("u32" or a function
--- returning value | nil, reason), `optional`/`many`/`rest` (positionals) and `hidden`.
+-- returning value | nil, reason), `optional`/`many`/`rest` (positionals),
+-- `hidden` and `aliases` (other long names of an option or flag, such as
+-- espflash 4.1's "--ignore_app_descriptor"; shown in help like clap's).
 local M = {}
 
 local KNOWN_KEYS = {
   [1] = true, help = true, arg = true, flag = true, choices = true, default = true,
   env = true, convert = true, optional = true, many = true, rest = true, hidden = true,
+  aliases = true,
 }
 
 --- espflash's parse_u32: decimal or 0x/0X hex, underscores removed, no suffix.
@@ -105,7 +108,22 @@ function M.normalize(entry, index)
       fail(where, "needs either flag = true or arg = \"NAME\" (the value's name in help)")
     end
     e.display = e.kind == "flag" and e.long or ("%s <%s>"):format(e.long, e.argname)
+    if entry.aliases ~= nil then
+      check_string_list(where, "aliases", entry.aliases)
+      e.aliases = {}
+      for _, alias in ipairs(entry.aliases) do
+        if not alias:match("^%-%-%a[%w%-_]*$") then
+          fail(where, "alias '%s' is not a long option name (--name)", alias)
+        end
+        for _, n in ipairs(e.names) do
+          if n == alias then fail(where, "alias '%s' repeats a name", alias) end
+        end
+        e.aliases[#e.aliases + 1] = alias
+        e.names[#e.names + 1] = alias
+      end
+    end
   else
+    if entry.aliases then fail(where, "a positional argument cannot have 'aliases'") end
     if not spec:match("^%a[%w_%-]*$") then
       fail(where, "'%s' is not a positional name (letters, digits, - and _)", spec)
     end
@@ -158,6 +176,7 @@ function M.describe(e)
   if e.env then parts[#parts + 1] = ("[env: %s=]"):format(e.env) end
   if e.default ~= nil and e.kind ~= "flag" then parts[#parts + 1] = ("[default: %s]"):format(e.default) end
   if e.choices then parts[#parts + 1] = ("[possible values: %s]"):format(table.concat(e.choices, ", ")) end
+  if e.aliases then parts[#parts + 1] = ("[aliases: %s]"):format(table.concat(e.aliases, ", ")) end
   return table.concat(parts, " ")
 end
 

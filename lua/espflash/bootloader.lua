@@ -12,8 +12,15 @@ local errors = require("espflash.errors")
 
 local M = {}
 
---- Installed resource directories searched after $ESPFLASH_RESOURCES.
+--- Installed resource directories searched after $ESPFLASH_RESOURCES: the
+--- binary's own data directory (`espflash.host`'s `datadir`, set at build
+--- time), then the usual prefixes.
 M.DATA_DIRS = { "/usr/local/share/espflash", "/usr/share/espflash" }
+do
+  local ok, host = pcall(require, "espflash.host")
+  local datadir = ok and type(host) == "table" and host.datadir
+  if datadir and datadir ~= M.DATA_DIRS[1] and datadir ~= M.DATA_DIRS[2] then table.insert(M.DATA_DIRS, 1, datadir) end
+end
 
 local function exists(path)
   local f = io.open(path, "rb")

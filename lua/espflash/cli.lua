@@ -183,7 +183,9 @@ local function interrupted()
   return ok and core.interrupted()
 end
 
---- Prints an error the way the CLI reports failures and returns the exit code.
+--- Prints an error the way the CLI reports failures and returns the exit
+--- code: `espflash: error: <message> [<code>]` and `  hint: <what to do>`
+--- (serial-port failures first go through espflash.errors.explain).
 function M.report(err, traceback, debug, stderr)
   stderr = stderr or io.stderr
   if interrupted() then
@@ -191,9 +193,9 @@ function M.report(err, traceback, debug, stderr)
     return errors.EXIT_INTERRUPTED
   end
   local code = 1
+  err = errors.explain(err)
   if errors.is(err) then
-    stderr:write("espflash: error: ", err.message, "\n")
-    if err.hint then stderr:write("  hint: ", err.hint, "\n") end
+    stderr:write("espflash: error: ", errors.format(err), "\n")
     if err.usage then stderr:write("\n", err.usage, "\n\nFor more information, try '--help'.\n") end
     code = err.exit or 1
   else
@@ -215,12 +217,35 @@ local function exit_code(value)
   return 0
 end
 
+--- The configuration files (espflash.config), loaded when first needed:
+--- `ctx.config` reads them on first access, so a command that never looks
+--- (completions, partition-table, ...) is not stopped by a broken file.
+local function lazy_config(ctx)
+  return setmetatable(ctx, { __index = function(t, k)
+    if k ~= "config" then return nil end
+    local cfg = require("espflash.config").load({ warn = function(msg) t.ui:warn(msg) end })
+    for _, what in ipairs({ "project", "ports" }) do
+      if cfg.files[what] then t.ui:debug(("Configuration: %s"):format(cfg.files[what])) end
+    end
+    rawset(t, "config", cfg)
+    return cfg
+  end })
+end
+
+-- True when the command takes option `key`.
+local function takes(cmd, key)
+  for _, e in ipairs(cmd.entries) do
+    if e.key == key then return true end
+  end
+  return false
+end
+
 --- Runs the command line; returns the process exit code.
 -- @param argv the global `arg` table (argv[0] is the program)
 function M.main(argv)
   local debugging = env_debug()
   for i = 1, #argv do debugging = debugging or argv[i] == "--debug" end
-  local traceback
+  local traceback, ui
   local function handler(e)
     traceback = debug.traceback(nil, 2)
     return e
@@ -234,27 +259,46 @@ function M.main(argv)
       return 0
     end
     local a = parsed.args or {}
-    local ui = ui_mod.new({ quiet = a.quiet, debug = debugging, tty = host.isatty(2),
-                            width = host.columns(2) })
+    ui = ui_mod.new({ quiet = a.quiet, debug = debugging, tty = host.isatty(2),
+                      width = host.columns(2) })
     if parsed.kind == "help" then
       for name, e in pairs(app.broken) do ui:warn(("command '%s' skipped: %s"):format(name, e.message)) end
       io.stdout:write(parsed.text, "\n")
       return 0
     end
-    local ctx = {
-      ui = ui, args = a, config = nil, debug = debugging, app = app, argv = argv,
-      command = parsed.command.name, rest_index = parsed.rest_index,
+    local cmd = parsed.command
+    if a.json then ui:set_json(cmd.name) end
+    local ctx = lazy_config({
+      ui = ui, args = a, debug = debugging, app = app, argv = argv,
+      command = cmd.name, rest_index = parsed.rest_index,
       connect = function(self, connect_args)
         return require("espflash.session").connect(self, connect_args)
       end,
-    }
-    return exit_code(parsed.command.run(a, ctx))
+    })
+    if takes(cmd, "partition_table_offset") then  -- flash, save-image: espflash.toml's [idf] settings
+      for _, key in ipairs(require("espflash.config").apply(a, cmd.entries, ctx.config)) do
+        ui:debug(("--%s from %s"):format(key:gsub("_", "-"), ctx.config.where["idf." .. key] or "espflash.toml"))
+      end
+    end
+    if type(a.port) == "string" and takes(cmd, "port") then
+      local has, portspec = pcall(require, "espflash.portspec")
+      if has and portspec.is_multi(a.port) then
+        local _ = ctx.config  -- read once, before the runs copy ctx
+        return exit_code(require("espflash.parallel").run_command(ctx, a, cmd.run))
+      end
+    end
+    return exit_code(cmd.run(a, ctx))
   end
   local ok, result = xpcall(run, handler)
   io.stdout:flush()
   if ok then
     if interrupted() then return errors.EXIT_INTERRUPTED end
     return result
+  end
+  result = errors.explain(result)
+  if ui then
+    ui:end_line()
+    ui:json_failure(result)
   end
   return M.report(result, traceback, debugging)
 end

@@ -16,7 +16,10 @@ M.connect = {
   { "--confirm-port", flag = true, help = "Require confirmation before auto-connecting to a recognized device" },
   { "--list-all-ports", flag = true, help = "List all available ports" },
   { "--no-stub", flag = true, help = "Do not use the RAM stub for loading" },
-  { "-p --port", arg = "PORT", help = "Serial port connected to target device", env = "ESPFLASH_PORT" },
+  { "-p --port", arg = "PORT", env = "ESPFLASH_PORT",
+    help = "Serial port connected to target device: a path or URL; serial:SERIAL or usb:LOCATION picks a "
+      .. "board by its USB serial number or physical port (see list-ports); several (a,b, a glob, or all) "
+      .. "run the command on each" },
   { "--non-interactive", flag = true, help = "Avoids asking the user for interactions like resetting the device" },
 }
 
@@ -28,6 +31,20 @@ M.flash_config = {
     choices = { "qio", "qout", "dio", "dout" } },
   { "-s --flash-size", arg = "SIZE", help = "Flash size of the target",
     choices = { "256kb", "512kb", "1mb", "2mb", "4mb", "8mb", "16mb", "32mb", "64mb", "128mb", "256mb" } },
+}
+
+--- MonitorConfigArgs: how the serial monitor runs (monitor; flash and
+--- write-bin with -M). The entries are espflash.monitor_options' — espflash's
+--- -r/--monitor-baud (env MONITOR_BAUD), --elf, --rom-elf, --no-reset,
+--- -L/--log-format, -F/--output-format, --processors, --no-addresses,
+--- --all-addresses, plus this tool's monitor additions — so a script using
+--- the group and the monitor read the same keys. `--non-interactive` is
+--- ConnectArgs' (espflash shares it between the two).
+M.monitor_config = require("espflash.monitor_options").entries
+
+--- `--json`: print the command's result as one JSON document (docs/json.md).
+M.json = {
+  { "--json", flag = true, help = "Print the result as one JSON document on stdout (see docs/json.md)" },
 }
 
 return M

@@ -21,7 +21,7 @@ M.image = {
     help = "Minimum chip revision supported by image, in format: major.minor" },
   { "--mmu-page-size", arg = "MMU_PAGE_SIZE", convert = "u32",
     help = "MMU page size" },
-  { "--ignore-app-descriptor", flag = true,
+  { "--ignore-app-descriptor", flag = true, aliases = { "--ignore_app_descriptor" },
     help = "Don't check if the ELF contains an ESP-IDF app descriptor" },
 }
 

@@ -10,8 +10,8 @@ local M = {}
 --- Where stubs are looked for, in order: $ESPFLASH_STUBS; the build tree's
 --- stubs/ when running from a source tree ($ESPFLASH_LUA_DIR/build/stubs);
 --- inside the espflash binary, stubs/ next to it and ../share/espflash/stubs
---- (a build tree, or an install under another prefix); the installed share
---- directories.
+--- (a build tree, or an install under another prefix), then its data
+--- directory (`espflash.host`'s `datadir`); the installed share directories.
 function M.search_dirs()
   local dirs = {}
   local env = os.getenv("ESPFLASH_STUBS")
@@ -24,6 +24,11 @@ function M.search_dirs()
     if bindir == "" then bindir = "/" end
     dirs[#dirs + 1] = bindir .. "/stubs"
     dirs[#dirs + 1] = bindir .. "/../share/espflash/stubs"
+  end
+  local ok, host = pcall(require, "espflash.host")
+  local own = ok and type(host) == "table" and host.datadir and host.datadir .. "/stubs"
+  if own and own ~= "/usr/local/share/espflash/stubs" and own ~= "/usr/share/espflash/stubs" then
+    dirs[#dirs + 1] = own
   end
   dirs[#dirs + 1] = "/usr/local/share/espflash/stubs"
   dirs[#dirs + 1] = "/usr/share/espflash/stubs"

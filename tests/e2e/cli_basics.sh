@@ -76,7 +76,7 @@ return {
 LUA
 ESPFLASH_SCRIPTS="$WORK/s" run "$E" fail
 expect_rc "an error object exits 1" 1
-expect_eq "error object format" "espflash: error: the demo failed
+expect_eq "error object format: message, code, hint" "espflash: error: the demo failed [espflash::demo]
   hint: try again later" "$ERR"
 ESPFLASH_SCRIPTS="$WORK/s" run "$E" crash
 expect_rc "a Lua error exits 1" 1
@@ -97,14 +97,14 @@ return {
     ctx.ui:info("info line")
     ctx.ui:print(("address=%d baud=%s port=%s before=%s debug=%s config=%s connect=%s"):format(
       args.address, tostring(args.baud), tostring(args.port), args.before, tostring(ctx.debug),
-      tostring(ctx.config), type(ctx.connect)))
+      type(ctx.config), type(ctx.connect)))
   end,
 }
 LUA
 ESPFLASH_SCRIPTS="$WORK/s" ESPFLASH_BAUD=0x1C200 ESPFLASH_PORT=/dev/ttyX run "$E" ctx 0x10
 expect_rc "ctx command runs" 0
 expect_eq "args from CLI, env and defaults reach run" \
-  "address=16 baud=115200 port=/dev/ttyX before=default-reset debug=false config=nil connect=function" "$OUT"
+  "address=16 baud=115200 port=/dev/ttyX before=default-reset debug=false config=table connect=function" "$OUT"
 expect_eq "ui:info goes to stderr" "[INFO ] info line" "$ERR"
 ESPFLASH_SCRIPTS="$WORK/s" ESPFLASH_BAUD=115200 run "$E" ctx 16 -B 9600 --port /dev/ttyY -b no-reset
 expect_has "the command line beats the environment" "baud=9600 port=/dev/ttyY before=no-reset" "$OUT"

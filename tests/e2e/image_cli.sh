@@ -157,5 +157,11 @@ run "$E" save-image --chip esp32c3 -s 2mb --partition-table "$PT" "$TD/elf/esp32
 expect_rc "save-image with a table larger than the flash fails" 1
 expect_has "does_not_fit message" "The partition table does not fit into the flash (2MB)" "$ERR"
 
+# espflash 4.1's spelling of --ignore-app-descriptor still works
+"$E" run "$ESPFLASH_SOURCE_DIR/tests/fixtures/make_firmware.lua" "$WORK" >/dev/null
+run "$E" save-image --chip esp32c3 --ignore_app_descriptor --bootloader "$WORK/bootloader.bin" \
+  "$WORK/app.elf" "$WORK/alias.bin"
+expect_rc "--ignore_app_descriptor is accepted as an alias" 0
+
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
