@@ -92,8 +92,8 @@ function M.sync(port)
   local _, ok = loader.parse_status(body, stub)
   if op ~= OP.SYNC or not ok then return nil end
   local all_zero = value == 0
-  local slept, smsg = core.sleep(10)
-  if not slept then loader.raise_interrupted(smsg) end
+  -- the other seven replies are read as they come (espflash sleeps 10 ms
+  -- first, which only delays them)
   for _ = 1, 7 do
     local frame, msg, code = port:read_frame(loader.timeout(OP.SYNC))
     if not frame then check_fatal(code, msg); return nil end
@@ -157,21 +157,25 @@ function M.security_info(ld)
 end
 
 --- Detects Secure Download Mode and the chip. Returns chip table, sdm flag,
---- security info (nil on ESP32).
+--- security info (nil on ESP32). GET_SECURITY_INFO and the magic register
+--- read go out together (Loader:pipeline); either may be refused (no
+--- security info on the ESP32, no register reads in Secure Download Mode).
 function M.detect(ld, chips)
-  local sec = M.security_info(ld)
-  local sdm
+  local r = ld:pipeline({ { OP.GET_SECURITY_INFO, "", { try = true } },
+                          { OP.READ_REG, words(M.MAGIC_REG), { try = true } } })
+  local sec = r[1][1] ~= nil and M.parse_security_info(r[1][2]) or nil
+  local sdm, magic = false, r[2][1]
   if sec then
     sdm = sec.flags & 4 ~= 0
   else
-    sdm = ld:try(OP.READ_REG, words(M.MAGIC_REG)) == nil
+    sdm = magic == nil
   end
   local chip = sec and sec.chip_id and chips.by_chip_id(sec.chip_id)
   if not chip and sdm and sec then
     chip = chips.get("esp32s2") -- the only chip whose security info has no id
   end
   if not chip then
-    local magic = ld:read_reg(M.MAGIC_REG)
+    magic = magic or ld:read_reg(M.MAGIC_REG)
     chip = chips.by_magic(magic)
     if not chip then
       errors.raise("espflash::chip_detect_error",
@@ -183,22 +187,32 @@ function M.detect(ld, chips)
   return chip, sdm, sec
 end
 
---- Uploads `bin` to RAM at `addr` with MEM_BEGIN / MEM_DATA (0x1800 blocks).
-function M.mem_load(ld, addr, bin)
+-- MEM_BEGIN / MEM_DATA commands loading `bin` to RAM at `addr` (0x1800
+-- blocks), appended to `cmds`.
+local function mem_commands(addr, bin, cmds)
   bin = bin .. string.rep("\0", (4 - #bin % 4) % 4)
   local blocks = (#bin + M.MEM_BLOCK - 1) // M.MEM_BLOCK
-  ld:command(OP.MEM_BEGIN, loader.begin_payload(#bin, blocks, M.MEM_BLOCK, addr))
+  cmds[#cmds + 1] = { OP.MEM_BEGIN, loader.begin_payload(#bin, blocks, M.MEM_BLOCK, addr) }
   for seq = 0, blocks - 1 do
     local payload, ck = loader.data_payload(bin:sub(seq * M.MEM_BLOCK + 1, (seq + 1) * M.MEM_BLOCK), seq)
-    ld:command(OP.MEM_DATA, payload, { checksum = ck })
+    cmds[#cmds + 1] = { OP.MEM_DATA, payload, { checksum = ck } }
   end
+  return cmds
 end
 
---- Uploads and starts the flasher stub, then waits for its "OHAI".
+--- Uploads `bin` to RAM at `addr` with MEM_BEGIN / MEM_DATA (0x1800 blocks),
+--- two requests in flight (Loader:pipeline).
+function M.mem_load(ld, addr, bin)
+  ld:pipeline(mem_commands(addr, bin, {}))
+end
+
+--- Uploads and starts the flasher stub (pipelined: 3 round trips for the
+--- usual text, data and MEM_END, not 5-6), then waits for its "OHAI".
 function M.load_stub(ld, stub)
-  M.mem_load(ld, stub.text_start, stub.text)
-  if stub.data and #stub.data > 0 then M.mem_load(ld, stub.data_start, stub.data) end
-  ld:command(OP.MEM_END, words(stub.entry == 0 and 1 or 0, stub.entry))
+  local cmds = mem_commands(stub.text_start, stub.text, {})
+  if stub.data and #stub.data > 0 then mem_commands(stub.data_start, stub.data, cmds) end
+  cmds[#cmds + 1] = { OP.MEM_END, words(stub.entry == 0 and 1 or 0, stub.entry) }
+  ld:pipeline(cmds)
   local frame, msg, code = ld.port:read_frame(3000)
   check_fatal(code, msg)
   if frame ~= "OHAI" then
@@ -208,79 +222,68 @@ function M.load_stub(ld, stub)
   ld.stub = true
 end
 
--- SPI flash ----------------------------------------------------------------
-
-M.DEFAULT_FLASH_SIZE = 4 * 1024 * 1024
-M.PICO_D4_PINS = { clk = 6, q = 17, d = 8, hd = 11, cs = 16 }
-
-local SIZE_IDS = {
-  [0x12] = 18, [0x32] = 18, [0x13] = 19, [0x33] = 19, [0x14] = 20, [0x34] = 20,
-  [0x15] = 21, [0x35] = 21, [0x16] = 22, [0x36] = 22, [0x17] = 23, [0x37] = 23,
-  [0x18] = 24, [0x38] = 24, [0x19] = 25, [0x39] = 25, [0x20] = 26, [0x1A] = 26,
-  [0x3A] = 26, [0x21] = 27, [0x1B] = 27, [0x22] = 28, [0x1C] = 28,
-}
-
---- Flash size in bytes for a JEDEC capacity byte, or nil (reference §2.4).
-function M.flash_size_from_id(size_id)
-  local log2 = SIZE_IDS[size_id]
-  return log2 and 1 << log2
-end
-
---- Runs one SPI flash command through the chip's SPI1 user-command registers
---- (protocol.md §6.1) and returns the W0 word with `read_bits` of answer.
-function M.spi_command(ld, chip, command, read_bits)
-  local spi = chip.spi
-  local base = spi.base
-  local old_usr, old_usr2 = ld:read_reg(base + spi.usr), ld:read_reg(base + spi.usr2)
-  ld:write_reg(base + spi.usr, (1 << 31) | (read_bits > 0 and 1 << 28 or 0))
-  ld:write_reg(base + spi.usr2, (7 << 28) | command)
-  if read_bits > 0 then ld:write_reg(base + spi.miso_dlen, read_bits - 1) end
-  ld:write_reg(base + spi.w0, 0)
-  ld:write_reg(base, 1 << 18)
-  local done = false
-  for _ = 1, 10 do
-    if ld:read_reg(base) & (1 << 18) == 0 then done = true; break end
-    core.sleep(1)
+--- A `read(addr)` for the chip tables' decoders that reads each register
+--- once. With `probe`, a function of such a `read`, the registers the probe
+--- touches (found by running it on zeros) are fetched first, two requests in
+--- flight (Loader:read_regs); one it did not foresee is read when asked for.
+function M.register_reader(ld, probe)
+  local cache = {}
+  if probe then
+    local want, seen = {}, {}
+    pcall(probe, function(addr)
+      if not seen[addr] then seen[addr], want[#want + 1] = true, addr end
+      return 0
+    end)
+    for i, v in ipairs(ld:read_regs(want)) do cache[want[i]] = v end
   end
-  if not done then
-    errors.raise(loader.TIMEOUT, "Timeout while running FlashDetect command")
-  end
-  local result = ld:read_reg(base + spi.w0)
-  ld:write_reg(base + spi.usr, old_usr)
-  ld:write_reg(base + spi.usr2, old_usr2)
-  return result
-end
-
---- SPI_ATTACH (default pins, then the ESP32-PICO-D4 set while the capacity
---- byte reads 0xFF), JEDEC id detection and SPI_SET_PARAMS. Returns the
---- flash size in bytes and the JEDEC id; `warn(msg)` gets the unknown-size warning.
-function M.attach_flash(ld, chip, warn)
-  for _, pins in ipairs({ {}, M.PICO_D4_PINS }) do
-    ld:try(OP.SPI_ATTACH, loader.spi_attach_payload(pins, ld.stub))
-    local id = M.spi_command(ld, chip, 0x9F, 24) & 0xFFFFFF
-    local size_id = id >> 16
-    if size_id ~= 0xFF then
-      local size = M.flash_size_from_id(size_id)
-      if not size then
-        warn(string.format("Could not detect flash size (FlashID=0x%02X, SizeID=0x%02X), defaulting to 4MB",
-          id, size_id))
-        size = M.DEFAULT_FLASH_SIZE
-      end
-      ld:command(OP.SPI_SET_PARAMS, loader.spi_params_payload(size))
-      return size, id
+  return function(addr)
+    local v = cache[addr]
+    if v == nil then
+      v = ld:read_reg(addr)
+      cache[addr] = v
     end
+    return v
   end
-  errors.raise("espflash::flash_connect", "Failed to connect to on-device flash",
-    "Check the flash chip's wiring and power")
+end
+
+-- SPI flash (espflash.connect_spi) ---------------------------------------------
+
+local spi = require("espflash.connect_spi")
+M.DEFAULT_FLASH_SIZE = spi.DEFAULT_FLASH_SIZE
+M.PICO_D4_PINS = spi.PICO_D4_PINS
+M.flash_size_from_id = spi.flash_size_from_id
+M.spi_command = spi.spi_command
+M.attach_flash = spi.attach_flash
+
+--- The first word of the ROM's CHANGE_BAUDRATE for `baud`, corrected for
+--- the clock the ROM assumes (protocol.md §5.6): the ESP32 ROM divides its
+--- RTC-calibrated estimate of the crystal, the ESP32-C2 ROM assumes 40 MHz
+--- on a 26 MHz crystal. Nil when the rate the link ends up at cannot be
+--- predicted well enough to upload the stub at it: the ESP32-C5 and ESP32-H2
+--- (crystal not 40 MHz, ROM expectation not modelled here), and an ESP32
+--- whose calibration is more than 0.5 % off (stub 2 may re-derive the rate
+--- from the ROM's figure). `read(addr)` reads a register.
+function M.rom_baud_word(chip, baud, read)
+  if chip.name == "esp32" then
+    local cali = (read(chip.rtc_cali) >> 7) & 0x1FFFFFF
+    local rom_hz = cali * 15625 * chip.efuse.ck8m:get(read) / 40
+    local real_hz = rom_hz > 33e6 and 40e6 or 26e6
+    if math.abs(rom_hz - real_hz) > real_hz * 0.005 then return nil end
+    return math.floor(baud * rom_hz / real_hz)
+  elseif chip.name == "esp32c2" then
+    return chip.xtal(read, 115200) == 26 and baud * 40 // 26 or baud
+  end
+  return chip.default_xtal_mhz == 40 and baud or nil
 end
 
 --- Changes the baud rate: CHANGE_BAUDRATE(new, prior) — prior is the current
 --- baud with the stub, 0 with the ROM; the ESP32-C2 ROM with a 26 MHz crystal
---- gets new × 40 / 26. Then the host switches, waits 50 ms and flushes.
-function M.change_baud(ld, chip, baud, xtal_mhz)
+--- gets new × 40 / 26 (or `word`, from rom_baud_word, is sent as is). Then
+--- the host switches, waits 50 ms (the device's own switch) and flushes.
+function M.change_baud(ld, chip, baud, xtal_mhz, word)
   local port = ld.port
-  local sent = baud
-  if not ld.stub and chip.name == "esp32c2" and xtal_mhz == 26 then sent = baud * 40 // 26 end
+  local sent = word or baud
+  if not word and not ld.stub and chip.name == "esp32c2" and xtal_mhz == 26 then sent = baud * 40 // 26 end
   ld:command(OP.CHANGE_BAUDRATE, words(sent, ld.stub and port:baud() or 0))
   local set, msg, code = port:set_baud(baud)
   if not set then
@@ -337,22 +340,36 @@ function M.connect(opts)
           "Ensure that the correct chip is selected, or remove the `-c/--chip` option to autodetect the chip")
       end
       state.chip, state.sdm, state.security = chip, sdm, sec
-      local read = function(addr) return ld:read_reg(addr) end
-      if not sdm then
-        local major, minor = chip.revision(read)
-        state.revision = { major = major, minor = minor }
-      end
+      local read
+      local faster = opts.baud and opts.baud > M.DEFAULT_BAUD and not sdm
+      local function warn_baud() log(opts, "warn", "Setting baud rate higher than 115,200 can cause issues") end
       if sdm then
         if use_stub then log(opts, "warn", "Stub is not supported in Secure Download Mode, setting --no-stub") end
       else
+        if use_stub and not ld.stub then log(opts, "info", "Using flash stub") end
+        -- The ROM changes the baud rate itself, so the revision reads, the
+        -- stub upload and everything after run at the new rate (the stub
+        -- keeps it): the stub upload alone takes 0.5-0.6 s at 115200.
+        local word
+        if faster and not ld.stub then
+          word = M.rom_baud_word(chip, opts.baud,
+            M.register_reader(ld, function(r) return M.rom_baud_word(chip, opts.baud, r) end))
+        end
+        if word then
+          warn_baud()
+          M.change_baud(ld, chip, opts.baud, nil, word)
+          faster = false
+        end
+        read = M.register_reader(ld, chip.revision)
+        local major, minor = chip.revision(read)
+        state.revision = { major = major, minor = minor }
         if use_stub and not ld.stub then
-          log(opts, "info", "Using flash stub")
           M.load_stub(ld, require("espflash.stubs").load(chip, state.revision))
         end
         state.flash_size, state.jedec = M.attach_flash(ld, chip, function(msg) log(opts, "warn", msg) end)
       end
-      if opts.baud and opts.baud > M.DEFAULT_BAUD and not sdm then
-        log(opts, "warn", "Setting baud rate higher than 115,200 can cause issues")
+      if faster then
+        warn_baud()
         -- only the ESP32-C2 ROM needs the crystal (its 26 MHz correction)
         local xtal = chip.name == "esp32c2" and not ld.stub and chip.xtal(read, port:baud()) or nil
         M.change_baud(ld, chip, opts.baud, xtal)

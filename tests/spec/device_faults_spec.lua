@@ -49,7 +49,7 @@ end
 for _, use_stub in ipairs({ true, false }) do
   describe("faults (" .. (use_stub and "stub" or "rom") .. ")", function()
     -- reply/command indices spread over connect, stub upload, write and read
-    local late = use_stub and 44 or 80
+    local late = use_stub and 33 or 80
     local cases = {
       { "drop", { 8, 16, 24, 32, 40, 48, late } },
       { "flip", { 8, 16, 24, 32, 40, 48, late, late + 10 } },

@@ -24,6 +24,14 @@ local function scripted(replies)
     return ""
   end
   function port:flush_input() self.flushed = self.flushed + 1; return true end
+  -- further frames (`port.frames`), then timeouts
+  function port:read_frame(timeout)
+    self.frame_reads = (self.frame_reads or 0) + 1
+    local f = table.remove(self.frames or {}, 1)
+    if f then return f end
+    core.sleep(timeout)
+    return nil, "TIMEOUT: no SLIP frame", "TIMEOUT"
+  end
   return port
 end
 
@@ -131,17 +139,33 @@ describe("Loader:try", function()
     assert.matches("Other%(0x42%)", err.message)
   end)
 
-  it("reports a stale-opcode 01 05 reply as unsupported and drains ~200 ms", function()
+  it("reports a stale-opcode 01 05 reply as unsupported and reads the ROM's repeats", function()
+    -- after SYNC the ROM sends its stale reply eight times: the seven others
+    -- are read (not waited for with a fixed sleep)
+    local stale = string.pack("<BBI2I4", 1, OP.SYNC, 4, 0x20120707) .. "\x01\x05\0\0"
     local port = scripted({ { OP.SYNC, 0x20120707, "\x01\x05\0\0" } })
+    port.frames = {}
+    for i = 1, 7 do port.frames[i] = stale end
     local ld = loader.new(port)
     local t0 = core.now()
     local v, err = ld:try(OP.GET_SECURITY_INFO, "")
     local took = core.now() - t0
     assert.is_nil(v)
     assert.are.equal(loader.UNSUPPORTED, err.code)
-    assert.is_true(took >= 0.19 and took < 1, "drained for " .. took .. " s")
-    assert.are.equal(1, port.flushed)
-    assert.is_true(port.reads > 1)
+    assert.are.equal(7, port.frame_reads)
+    assert.are.equal(0, #port.frames)
+    assert.is_true(took < 0.05, "took " .. took .. " s")
+    -- any other stale opcode comes once: nothing more is read
+    port = scripted({ { OP.READ_REG, 0, "\x01\x05\0\0" } })
+    _, err = loader.new(port):try(OP.GET_SECURITY_INFO, "")
+    assert.are.equal(loader.UNSUPPORTED, err.code)
+    assert.is_nil(port.frame_reads)
+    -- fewer repeats than expected: the wait for the missing ones is bounded
+    port = scripted({ { OP.SYNC, 0x20120707, "\x01\x05\0\0" } })
+    port.frames = { stale, stale }
+    _, err = loader.new(port):try(OP.GET_SECURITY_INFO, "")
+    assert.are.equal(loader.UNSUPPORTED, err.code)
+    assert.are.equal(3, port.frame_reads)
   end)
 
   it("treats the stub's 0xC3 and 0xFF replies as unsupported", function()
