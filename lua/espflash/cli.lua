@@ -72,7 +72,10 @@ end
 
 --- Builds the argparse parser for `app`. `on_early(kind, parser)` is called for
 -- -h/--help ("help") and -V/--version ("version") before it raises to stop parsing.
-function M.build_parser(app, on_early)
+-- With `only` (a command of `app`), only that subcommand is added: the command
+-- line names it, and building every subcommand's parser and help would cost
+-- most of a short command's start-up time.
+function M.build_parser(app, on_early, only)
   on_early = on_early or function() end
   local function help_flag(p)
     p:flag("-h --help", "Print help"):action(function()
@@ -102,6 +105,10 @@ function M.build_parser(app, on_early)
     for _, e in ipairs(cmd.entries) do args_mod.add_to_parser(c, e) end
     help_flag(c)
     return c
+  end
+  if only then
+    add_command(only)
+    return parser
   end
   for _, cmd in ipairs(app.commands) do add_command(cmd) end
   add_command(app.help)
@@ -151,7 +158,7 @@ function M.parse(app, argv)
     end
   end
   local early, early_parser
-  local parser = M.build_parser(app, function(kind, p) early, early_parser = kind, p end)
+  local parser = M.build_parser(app, function(kind, p) early, early_parser = kind, p end, cmd)
   local ok, parsed_ok, result = pcall(parser.pparse, parser, tokens)
   if early == "version" then return { kind = "version" } end
   if early == "help" then return { kind = "help", text = early_parser:get_help() } end
