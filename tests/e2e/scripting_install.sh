@@ -49,7 +49,8 @@ for prefix in /usr/local /usr; do
   if [ -f "$stubs/esp32c3.json" ]; then ok "$prefix: installs the stubs under the prefix"; else not_ok "$prefix: installs the stubs under the prefix" "no $stubs/esp32c3.json"; fi
 
   # only lua5.4's default paths (moved under the DESTDIR); no espflash binary anywhere
-  run env -i PATH=/usr/bin:/bin HOME="$HOME" ESPFLASH_STUBS="$stubs" \
+  # (the lua5.4 found on PATH: under the sanitizers, a shim preloading their runtimes)
+  run env -i PATH="$(dirname "$(command -v lua5.4)"):/usr/bin:/bin" HOME="$HOME" ESPFLASH_STUBS="$stubs" \
     LUA_PATH="$(default_path "$dest" path)" LUA_CPATH="$(default_path "$dest" cpath)" \
     bash -c "cd '$WORK' && lua5.4 flash.lua '$WORK/flash$$.bin'"
   expect_rc "$prefix: a plain lua5.4 program flashes the virtual device" 0
