@@ -34,10 +34,7 @@ return {
   },
   run = function(args, ctx)
     local ui = ctx.ui
-    local f, msg = io.open(args.file, "rb")
-    if not f then errors.raise("espflash::file_open", "Failed to open image " .. tostring(msg)) end
-    local bytes = f:read("a")
-    f:close()
+    local bytes = errors.read_file(args.file, "image")
     if args.offset > 0 then bytes = bytes:sub(args.offset + 1) end
     local info = image.parse(bytes)
     local h, chip = info.header, info.chip

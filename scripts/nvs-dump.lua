@@ -22,11 +22,7 @@ local function pick(tbl, label)
 end
 
 local function read_file(path)
-  local f, msg = io.open(path, "rb")
-  if not f then errors.raise("espflash::file_open", "Failed to open the NVS image: " .. tostring(msg)) end
-  local data = f:read("a")
-  f:close()
-  return data
+  return errors.read_file(path, "the NVS image")
 end
 
 -- The partition table from the device's flash.

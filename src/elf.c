@@ -290,9 +290,18 @@ static int l_elf_read(lua_State *L) {
   }
   Elf *e = elf_memory((char *)buf, len);
   if (!e || elf_kind(e) != ELF_K_ELF) {
+    /* libelf sets no error when it merely does not recognise the header */
+    int code = elf_errno();
+    char why[96];
+    if (code != 0)
+      snprintf(why, sizeof why, "%s", elf_errmsg(code));
+    else if (len >= EI_NIDENT && buf[EI_CLASS] != ELFCLASS32 && buf[EI_CLASS] != ELFCLASS64)
+      snprintf(why, sizeof why, "its class byte is 0x%02x, neither 32- nor 64-bit", buf[EI_CLASS]);
+    else
+      snprintf(why, sizeof why, "unrecognised ELF header");
     if (e) elf_end(e);
     free(buf);
-    return core_fail(L, "ELF", "%s is not a valid ELF file: %s", path, elf_errmsg(-1));
+    return core_fail(L, "ELF", "%s is not a valid ELF file: %s", path, why);
   }
   char err[ERR_LEN] = "unknown error";
   lua_newtable(L);

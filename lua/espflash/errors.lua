@@ -55,6 +55,21 @@ function M.check(value, ...)
   M.raise("espflash::" .. code:lower(), message)
 end
 
+--- Reads the whole file at `path`, or raises `espflash::file_open` with
+--- "Failed to open <what> <path>: <reason>" (also for a directory or a read
+--- error, which io.open alone does not catch) and `hint`.
+function M.read_file(path, what, hint)
+  local f, msg = io.open(path, "rb")
+  local data
+  if f then
+    data, msg = f:read("a")
+    f:close()
+    if data then return data end
+    msg = path .. ": " .. tostring(msg)
+  end
+  M.raise("espflash::file_open", ("Failed to open %s %s"):format(what, tostring(msg)), hint)
+end
+
 --- The code as the CLI shows it (`espflash::…`), or nil for usage errors,
 --- plain Lua errors and codes outside espflash's namespace.
 function M.shown_code(e)

@@ -90,13 +90,7 @@ end
 
 --- Reads and parses the table file at `path`; errors name the file.
 function M.load(path, opts)
-  local f, err = io.open(path, "rb")
-  if not f then
-    errors.raise("espflash::file_open", ("Failed to open partition table %s"):format(tostring(err)),
-      "Check the path given to --partition-table")
-  end
-  local data = f:read("a")
-  f:close()
+  local data = errors.read_file(path, "partition table", "Check the path given to --partition-table")
   local ok, res = pcall(M.parse, data, opts)
   if ok then return res end
   if errors.is(res) then
