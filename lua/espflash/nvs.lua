@@ -64,10 +64,19 @@ local function build_items(items, size, version)
   check_size(size)
   check_version(version)
   local w = page.new(size, version, invalid, too_small)
+  local seen, current = {}, nil
   for _, it in ipairs(items) do
     if it.kind == "namespace" then
       w:namespace(it.name, it.where)
+      current = it.name
+      seen[current] = seen[current] or {}
     else
+      -- a key written twice makes an image whose reader keeps one of them
+      -- (and, for blobs, a broken index): refuse it
+      if current and seen[current][it.key] then
+        invalid(("%s: key '%s' is given twice in namespace '%s'"):format(it.where, it.key, current))
+      end
+      if current then seen[current][it.key] = true end
       w:add(it.key, it.type, it.value, it.where)
     end
   end

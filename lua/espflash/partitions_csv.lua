@@ -126,6 +126,7 @@ function M.parse(text, first_offset)
       end
       local p = { line = n }
       if f[1] == "" then fail(n, "the partition name is empty") end
+      if f[1]:find("\0", 1, true) then fail(n, "the partition name contains a NUL byte") end
       p.name = f[1]:sub(1, M.MAX_NAME)
       p.type = parse_type(n, f[2])
       p.subtype = parse_subtype(n, p.type, f[3])
