@@ -10,7 +10,7 @@ shift || true
 packages=(build-essential cmake ninja-build pkg-config
   lua5.4 liblua5.4-dev libserialport-dev libelf-dev zlib1g-dev libedit-dev libmd-dev libdw-dev
   lua-busted lua-argparse lua-cjson
-  nodejs npm ser2net socat expect tmux zsh fish elvish bash-completion)
+  nodejs npm ser2net socat expect tmux valgrind zsh fish elvish bash-completion)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -69,7 +69,7 @@ static void field_str(lua_State *L, int t, const char *what, const char *key, ch
     if (required) luaL_error(L, "sim_new: %s.%s is required", what, key);
     dst[0] = 0;
   } else {
-    size_t n;
+    size_t n = 0;
     const char *s = ty == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
     if (!s) luaL_error(L, "sim_new: %s.%s must be a string", what, key);
     if (n >= cap) luaL_error(L, "sim_new: %s.%s is longer than %d bytes", what, key, (int)cap - 1);
