@@ -2,12 +2,7 @@
 -- spec opens both ends with core.open, so each side is our termios transport.
 local core = require("espflash.core")
 
-local function shell(cmd)
-  local f = assert(io.popen(cmd))
-  local out = f:read("a")
-  f:close()
-  return out
-end
+local shell = require("helpers.files").shell
 
 local function wait_for(path, ms)
   local deadline = core.now() + ms / 1000

@@ -14,20 +14,9 @@ local SER2NET = "/usr/sbin/ser2net"
 local SYNC = "\7\7\18\32" .. string.rep("\85", 32)
 local SPI_W0 = 0x60002058 -- esp32c3 SPI1 W0: a plain read/write register
 
-local function shell(cmd)
-  local f = assert(io.popen(cmd))
-  local out = f:read("a")
-  f:close()
-  return out
-end
+local shell = require("helpers.files").shell
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read_file = require("helpers.files").read_file
 
 local function poll(ms, fn)
   local deadline = core.now() + ms / 1000

@@ -2,20 +2,9 @@
 -- which the spec opens as the "device" end with core.open too.
 local core = require("espflash.core")
 
-local function shell(cmd)
-  local f = assert(io.popen(cmd))
-  local out = f:read("a")
-  f:close()
-  return out
-end
+local shell = require("helpers.files").shell
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read_file = require("helpers.files").read_file
 
 local function exists(path)
   local f = io.open(path, "rb")
