@@ -8,7 +8,7 @@ build=${1:-$root/build}
 shift || true
 
 packages=(build-essential cmake ninja-build pkg-config
-  lua5.4 liblua5.4-dev libserialport-dev libelf-dev zlib1g-dev libedit-dev libmd-dev libdw-dev
+  lua5.4 liblua5.4-dev libserialport-dev libelf-dev zlib1g-dev libedit-dev libmd-dev nettle-dev libdw-dev
   lua-busted lua-argparse lua-cjson
   nodejs npm ser2net socat expect tmux valgrind zsh fish elvish bash-completion)
 

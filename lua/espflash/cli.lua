@@ -59,6 +59,8 @@ end
 
 --- The application model: discovered commands plus the global options.
 -- Both the argparse parser and the PowerShell/Elvish completions are made from it.
+-- With `discover_opts.only` (a command name) only that script is loaded when it
+-- exists (`app.partial`); see espflash.commands.discover.
 function M.load_app(discover_opts)
   discover_opts = discover_opts or {}
   discover_opts.reserved = discover_opts.reserved or M.RESERVED_NAMES
@@ -123,6 +125,17 @@ local function command_index(argv)
     if t:sub(1, 1) ~= "-" or t == "-" then return i end
   end
   return nil
+end
+
+-- True when argv asks for the version before anything but global flags (what
+-- argparse would answer too, without loading a single script).
+local function wants_version(argv)
+  for i = 1, #argv do
+    local t = argv[i]
+    if t == "-V" or t == "--version" then return true end
+    if not M.RESERVED_NAMES[t] then return false end
+  end
+  return false
 end
 
 local function copy(t)
@@ -227,8 +240,13 @@ end
 --- The configuration files (espflash.config), loaded when first needed:
 --- `ctx.config` reads them on first access, so a command that never looks
 --- (completions, partition-table, ...) is not stopped by a broken file.
+--- `ctx.app` (every command, for completions) is likewise loaded on first use.
 local function lazy_config(ctx)
   return setmetatable(ctx, { __index = function(t, k)
+    if k == "app" then
+      rawset(t, "app", M.load_app())
+      return rawget(t, "app")
+    end
     if k ~= "config" then return nil end
     local cfg = require("espflash.config").load({ warn = function(msg) t.ui:warn(msg) end })
     for _, what in ipairs({ "project", "ports" }) do
@@ -258,9 +276,17 @@ function M.main(argv)
     return e
   end
   local function run()
-    local app = M.load_app()
-    local parsed = M.parse(app, argv)
     local host = require("espflash.host")
+    if wants_version(argv) then
+      io.stdout:write("espflash ", host.version, "\n")
+      return 0
+    end
+    -- a command line that names a command loads that script alone: compiling
+    -- every script would be most of a short command's start-up time
+    local ci = command_index(argv)
+    local word = ci and argv[ci]
+    local app = M.load_app({ only = word ~= "help" and word or nil })
+    local parsed = M.parse(app, argv)
     if parsed.kind == "version" then
       io.stdout:write("espflash ", host.version, "\n")
       return 0
@@ -276,7 +302,7 @@ function M.main(argv)
     local cmd = parsed.command
     if a.json then ui:set_json(cmd.name) end
     local ctx = lazy_config({
-      ui = ui, args = a, debug = debugging, app = app, argv = argv,
+      ui = ui, args = a, debug = debugging, app = not app.partial and app or nil, argv = argv,
       command = cmd.name, rest_index = parsed.rest_index,
       connect = function(self, connect_args)
         return require("espflash.session").connect(self, connect_args)

@@ -106,8 +106,11 @@ end
 --- Finds and loads every subcommand script.
 -- @param opts table: `dirs` (user directories, default M.user_dirs()),
 --   `listdir(path) -> names | nil`, `builtins = {names = fn() -> names, load = fn(name, env) -> chunk, origin}`
---   (default: espflash.host), `groups`, `reserved` (option names the CLI keeps)
--- @return `{commands = {sorted list}, by_name = {}, broken = {name -> error object}}`;
+--   (default: espflash.host), `groups`, `reserved` (option names the CLI keeps),
+--   `only` (a command name: when a script of that name exists, load just that
+--   one — what running a command needs; the others are only listed)
+-- @return `{commands = {sorted list}, by_name = {}, broken = {name -> error object},
+--   partial = true when `only` limited the loading}`;
 --   each command has `name`, `origin` and the fields of M.validate.
 function M.discover(opts)
   opts = opts or {}
@@ -134,6 +137,9 @@ function M.discover(opts)
   table.sort(order)
 
   local result = { commands = {}, by_name = {}, broken = {} }
+  if opts.only and found[opts.only] then
+    order, result.partial = { opts.only }, true
+  end
   for _, name in ipairs(order) do
     local f = found[name]
     local origin = f.path or ("built-in " .. name)
