@@ -28,10 +28,18 @@ return {
       convert = "u32" },
     { "--secure-download", flag = true, help = "Start in Secure Download Mode (ROM restrictions, no stub)" },
     { "--app-output", arg = "TEXT", help = "What the application prints after a normal boot" },
+    { "--fault", arg = "KIND", help = "Inject one fault (docs/virtual-device.md): drop or flip a byte of a "
+      .. "reply, stall the replies, reset on a command, refuse a command",
+      choices = { "drop", "flip", "stall", "reset", "refuse" } },
+    { "--fault-at", arg = "N", help = "The reply (drop, flip, stall) or command (reset, refuse) the "
+      .. "fault hits, counted from 0 since the server started [default: 0]", convert = "u32" },
   },
   run = function(args, ctx)
     if not args.chip then
       errors.usage("the --chip option is required", "Pick one of: " .. table.concat(chips.names(), ", "))
+    end
+    if args.fault_at and not args.fault then
+      errors.usage("--fault-at needs --fault", "Name the fault to inject with --fault KIND")
     end
     if args.pty and args.listen then
       errors.usage("--listen and --pty cannot be used together", "Serve either on TCP or on a pseudo-terminal")
@@ -40,6 +48,7 @@ return {
       flash = args.flash, size = args.flash_size, mac = args.mac,
       link_emulation = args.link_emulation, latency_us = args.latency_us,
       secure_download = args.secure_download, app_output = args.app_output,
+      fault = args.fault, fault_at = args.fault_at,
     })
     if #profile.stub_entries == 0 then
       ctx.ui:warn("No flasher stub found for " .. profile.name .. ": clients that upload one will get no "

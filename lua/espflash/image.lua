@@ -157,6 +157,14 @@ function M.from_elf(elf, opts)
       ("Supplied ELF image is not valid: %s is a %d-bit ELF for %s, not an Xtensa or RISC-V firmware")
         :format(elf.path, elf.class, elf:arch()), "Give the ELF file your firmware build produced")
   end
+  local want = chip.targets and chip.targets[1] and (chip.targets[1]:match("^xtensa") and "Xtensa" or "RISC-V")
+  if want and elf:arch() ~= want then
+    errors.raise("espflash::invalid_elf",
+      ("Supplied ELF image is not valid: %s is built for %s, but the %s is %s chip")
+        :format(elf.path, elf:arch(), chip.name, want == "Xtensa" and "an Xtensa" or "a RISC-V"),
+      ("Give --chip for the chip the firmware was built for, or build it for the %s (target %s)")
+        :format(chip.name, chip.targets[1]))
+  end
   local boot = opts.bootloader
   if type(boot) ~= "string" or #boot < header.SIZE or boot:byte(1) ~= header.MAGIC then
     errors.raise("espflash::invalid_bootloader", "The provided bootloader binary is invalid",

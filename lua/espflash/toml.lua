@@ -21,7 +21,9 @@ Parser.__index = Parser
 function Parser:fail(at, fmt, ...)
   local prefix = self.line_text:sub(1, at - 1)
   local col = (utf8.len(prefix) or #prefix) + 1
-  error({ toml = true, line = self.lnum, col = col, message = fmt:format(...) }, 0)
+  -- control characters from the file are shown escaped: the message is one line
+  local message = fmt:format(...):gsub("[%z\1-\31\127]", function(c) return ("\\x%02X"):format(c:byte()) end)
+  error({ toml = true, line = self.lnum, col = col, message = message }, 0)
 end
 
 local function is_ws(c) return c == " " or c == "\t" end
@@ -180,6 +182,7 @@ function Parser:value(i)
   if c == "{" then self:fail(i, "inline tables are not supported here: write a [table] header") end
   if c == "" or c == "#" then self:fail(i, "expected a value after '='") end
   local token = s:match("^[^%s#,%]}]+", i)
+  if not token then self:fail(i, "'%s' cannot start a value", c) end
   if token == "true" then return true, i + 4 end
   if token == "false" then return false, i + 5 end
   local n = self:number(i, token)
@@ -351,7 +354,7 @@ function M.encode(doc, order)
   encode_pairs(out, doc, "", order)
   for _, k in ipairs(sorted_keys(doc, order)) do
     local v = doc[k]
-    if type(v) == "table" and not is_array_of_tables(v) and next(v) ~= nil then
+    if type(v) == "table" and not is_array_of_tables(v) then  -- an empty [table] too
       if #out > 0 then out[#out + 1] = "" end
       out[#out + 1] = ("[%s]"):format(encode_key(k))
       encode_pairs(out, v, k .. ".", order)

@@ -236,3 +236,34 @@ os.remove(out .. "/tmp/esp32c3.elf")
 os.remove(out .. "/tmp/esp32c6.elf")
 os.remove(out .. "/tmp/esp32.elf")
 os.remove(out .. "/tmp")
+
+-- An ELF for the other architecture: good.elf is RISC-V; Xtensa's machine is 94.
+write("elf/xtensa-for-riscv.elf", patch(good, 18, "<I2", 94))
+
+-- Configuration files: each case runs in cfg/<name>/ (tests/e2e/bad_inputs.sh
+-- runs a case in $OUTDIR/<name> when that directory exists), so the
+-- espflash.toml or espflash_ports.toml there is the one found.
+local CFG = {
+  ["syntax-no-value"] = { "espflash.toml", "baudrate =\n" },
+  ["value-starts-with-comma"] = { "espflash.toml", "[flash]\nmode = ,dio\n" },  -- found by fuzz_toml
+  ["unterminated-string"] = { "espflash.toml", "[flash]\nsize = \"4MB\n" },
+  ["bad-escape"] = { "espflash.toml", "[idf]\nbootloader = \"C:\\quirks\\boot.bin\"\n" },
+  ["duplicate-key"] = { "espflash.toml", "baudrate = 460800\nbaudrate = 921600\n" },
+  ["table-twice"] = { "espflash.toml", "[flash]\nmode = \"dio\"\n[flash]\nsize = \"4MB\"\n" },
+  ["float"] = { "espflash.toml", "baudrate = 460800.5\n" },
+  ["array"] = { "espflash.toml", "[flash]\nsize = [\"4MB\"]\n" },
+  ["dotted-key"] = { "espflash.toml", "flash.mode = \"dio\"\n" },
+  ["header-unclosed"] = { "espflash.toml", "[flash\nmode = \"dio\"\n" },
+  ["integer-overflow"] = { "espflash.toml", "baudrate = 0xFFFFFFFFFFFFFFFFFF\n" },
+  ["nul-byte"] = { "espflash.toml", "baudrate = 4\0" .. "60800\n" },
+  ["invalid-utf8"] = { "espflash.toml", "[flash]\nmode = \"d\xFFio\"\n" },
+  ["bad-flash-mode"] = { "espflash.toml", "[flash]\nmode = \"xio\"\n" },
+  ["bad-flash-size"] = { "espflash.toml", "[flash]\nsize = \"3MB\"\n" },
+  ["offset-not-number"] = { "espflash.toml", "[idf]\npartition_table_offset = \"nine\"\n" },
+  ["baudrate-string"] = { "espflash.toml", "baudrate = \"fast\"\n" },
+  ["ports-syntax"] = { "espflash_ports.toml", "[connection\nserial = \"/dev/ttyUSB0\"\n" },
+  ["ports-bad-vid"] = { "espflash_ports.toml", "[[usb_device]]\nvid = \"xyz\"\npid = \"1001\"\n" },
+  ["misplaced-key"] = { "espflash.toml", "[flash]\nbaudrate = 460800\n" },
+  ["ports-misplaced-key"] = { "espflash_ports.toml", "[[usb_device]]\nserial = \"/dev/ttyUSB0\"\n" },
+}
+for name, f in pairs(CFG) do write("cfg/" .. name .. "/" .. f[1], f[2]) end

@@ -1,5 +1,5 @@
 # The bad-input corpus (tests/bad/cases.txt): malformed ELFs, images,
-# partition tables, NVS CSVs and command lines, each run through the built
+# partition tables, NVS CSVs, configuration files and command lines, each run through the built
 # binary. Every case must exit with its status and print exactly its one
 # `espflash: error:` line on stderr: no Lua traceback, no raw Lua error, no
 # crash, no sanitizer report, no hang (60 s per case). Cases marked
@@ -9,7 +9,8 @@ source "$(dirname "$0")/cli_helpers.bash"
 SRC=$ESPFLASH_SOURCE_DIR
 B=$WORK/inputs
 export O=$WORK/scratch
-mkdir -p "$B" "$O"
+mkdir -p "$B" "$O" "$WORK/home"
+B_REAL=$(cd "$B" && pwd -P)
 
 run "$ESPFLASH_BIN" run "$SRC/tests/bad/gen.lua" "$B"
 expect_rc "the generator writes the malformed files" 0
@@ -36,8 +37,14 @@ while IFS= read -r line; do
     continue
   fi
   eval "set -- $argv"
+  # a case with its own directory (cfg/*: its espflash.toml) runs there, with
+  # an empty home, so that file is the configuration found; `$B` in the
+  # expected line stands for the inputs directory
+  dir=$B
+  [ -d "$B/$name" ] && dir=$B/$name
+  expected=${expected//\$B/$B_REAL}
   RC=0
-  (cd "$B" && exec timeout 60 "$ESPFLASH_BIN" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null) || RC=$?
+  (cd "$dir" && HOME=$WORK/home XDG_CONFIG_HOME= exec timeout 60 "$ESPFLASH_BIN" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null) || RC=$?
   ERR=$(cat "$WORK/err")
   got=$(grep '^espflash: error: ' "$WORK/err" || true)
   problems=()

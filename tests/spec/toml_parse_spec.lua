@@ -90,6 +90,11 @@ describe("toml.parse", function()
     assert.are.equal("f.toml:1:5: 'qio' is not a value: strings need quotes (\"qio\")", err("m = qio"))
     assert.are.equal("f.toml:1:5: 'tru' is not a value: strings need quotes (\"tru\")", err("a = tru"))
     assert.are.equal("f.toml:1:5: '-' is not a valid value", err("a = -"))
+    -- found by tests/fuzz/fuzz_toml.c: a value starting with , ] or } raised a raw Lua error
+    assert.are.equal("f.toml:2:8: ',' cannot start a value", err("[flash]\nmode = ,dio"))
+    assert.are.equal("f.toml:1:5: ']' cannot start a value", err("a = ]"))
+    -- control characters from the file are escaped in the one-line message
+    assert.are.equal("f.toml:1:5: '4\\x0060800' is not a valid value", err("a = 4\0" .. "60800"))
   end)
 
   it("refuses bad integers", function()
@@ -144,6 +149,12 @@ describe("toml.encode", function()
       '[connection]', 'serial = "/dev/ttyUSB0"', '', '["odd key"]', '"x y" = 1', '',
       '[[usb_device]]', 'pid = "1001"', 'vid = "303a"', '', '[[usb_device]]', 'pid = "ea60"', 'vid = "10c4"', '',
     }, "\n"), text)
+  end)
+
+  it("keeps an empty [table] (found by tests/fuzz/fuzz_toml.c: it was dropped)", function()
+    local doc = assert(toml.parse("[connection]\nserial = \"/dev/ttyUSB0\"\n\n[idf]\n"))
+    assert.are.same({}, doc.idf)
+    assert.are.same(doc, (toml.parse(toml.encode(doc))))
   end)
 
   it("refuses values it cannot write", function()
