@@ -5,8 +5,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
+mkdir -p "$build/stubs"
+build=$(cd "$build" && pwd)  # absolute: node's require() below resolves relative paths from its own module
 work=$build/stubs-npm
-mkdir -p "$work" "$build/stubs"
+mkdir -p "$work"
 cp "$root/cmake/stubs/package.json" "$root/cmake/stubs/package-lock.json" "$work/"
 if [ ! -f "$work/node_modules/esptool-js/package.json" ] ||
    ! cmp -s "$root/cmake/stubs/package-lock.json" "$work/node_modules/.package-lock.json.pinned" 2>/dev/null; then

@@ -55,10 +55,14 @@ function Device:write(addr, data, opts) end
 function Device:read(addr, size, opts) end
 
 ---The device's MD5 of `size` bytes at `addr`, as 32 lowercase hex digits.
+---`opts.confirm` (default false): ask twice and return only a digest two
+---answers agree on (up to 5 answers, else `espflash::md5_unstable`), for a
+---digest you report: the replies carry no checksum.
 ---@param addr integer
 ---@param size integer
+---@param opts? {confirm?: boolean}
 ---@return string
-function Device:md5(addr, size) end
+function Device:md5(addr, size, opts) end
 
 ---Erases `size` bytes at `addr`, both multiples of 0x1000 (needs the stub).
 ---@param addr integer

@@ -143,36 +143,27 @@ function Device:erase_region(addr, size)
   self:_need_stub():command(OP.ERASE_REGION, words(addr, size), { size = size })
 end
 
---- MD5 of `size` bytes of flash at `addr`, as 32 lowercase hex digits (the
---- ROM answers in ASCII hex, the stub with 16 raw bytes).
-function Device:md5(addr, size)
-  return self:_md5_many({ { addr, size } })[1]
+--- MD5 of `size` bytes of flash at `addr`, as 32 lowercase hex digits.
+--- `opts.confirm` (default false): ask twice (pipelined) and accept only a
+--- digest two answers agree on, else `espflash::md5_unstable` — for a
+--- digest that is reported rather than compared (see espflash.device_md5).
+function Device:md5(addr, size, opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    errors.raise("espflash::invalid_argument", "md5 options must be a table, e.g. { confirm = true }")
+  end
+  return self:_md5_many({ { addr, size } }, opts)[1]
 end
 
 --- MD5s of several regions (`{{addr, size}, ...}`), as Device:md5 gives
---- them, two requests in flight (Loader:pipeline).
-function Device:_md5_many(regions)
+--- them (`opts.confirm` as there), two requests in flight (Loader:pipeline).
+function Device:_md5_many(regions, opts)
   local ld = self:_live()
-  local cmds = {}
-  for i, r in ipairs(regions) do
+  for _, r in ipairs(regions) do
     check_u32("address", r[1])
     check_u32("size", r[2])
-    cmds[i] = { OP.SPI_FLASH_MD5, words(r[1], r[2], 0, 0), { size = r[2] } }
   end
   self:_readable("Computing a flash MD5")
-  local out = {}
-  for i, res in ipairs(ld:pipeline(cmds)) do
-    local d = res[2]
-    if ld.stub and #d == 16 then
-      out[i] = M.hex(d)
-    elseif not ld.stub and #d == 32 and d:match("^%x+$") then
-      out[i] = d:lower()
-    else
-      errors.raise("espflash::invalid_response",
-        string.format("Invalid response: FlashMd5 returned %d bytes", #d))
-    end
-  end
-  return out
+  return require("espflash.device_md5").many(ld, regions, opts and opts.confirm)
 end
 
 --- Writes `data` at `addr`, padded to 4 bytes with 0xFF. Options: `compress`
@@ -354,20 +345,48 @@ function Device:reset(mode)
   end
 end
 
+-- Runs fn(...) with the Ctrl-C flag cleared, then sets it again if it was set:
+-- the cleanup after an interrupt must still reach the port. A Ctrl-C during
+-- fn abandons fn (its waits fail at once); the next one kills the process.
+local function interrupt_masked(fn, ...)
+  local was = core.interrupted()
+  core.clear_interrupt()
+  local res = table.pack(pcall(fn, ...))
+  if was then core.interrupt() end
+  return table.unpack(res, 1, res.n)
+end
+
+-- The after-action when leaving on an error or Ctrl-C: the link may be
+-- broken, so no command is sent; a "hard-reset" or "watchdog-reset" becomes a
+-- reset through the modem lines (as hard-reset does it, USB-JTAG aware), so
+-- the chip runs its firmware instead of waiting in the stub. "no-reset" and
+-- "no-reset-no-stub" leave it where it is, as asked.
+local function reset_after_error(self)
+  self.after_done = true
+  if self.after == "no-reset" or self.after == "no-reset-no-stub" then return end
+  interrupt_masked(reset.hard, self.port, self.usb_pid == reset.USB_JTAG_PID)
+end
+
 --- Runs the after-action (once) and closes the port. `opts.after = false`
---- closes without it; `<close>` skips it when leaving with an error.
+--- closes without it. `opts.error` (what `<close>` passes when leaving with
+--- an error or Ctrl-C) resets the chip through the modem lines instead,
+--- unless the after-action is no-reset or no-reset-no-stub.
 function Device:close(opts)
   if self.closed then return end
   local ok, err = true, nil
   if not self.after_done and not (opts and opts.after == false) then
-    ok, err = pcall(self.reset, self, self.after)
+    if opts and opts.error then
+      reset_after_error(self)
+    else
+      ok, err = pcall(self.reset, self, self.after)
+    end
   end
   self.closed = true
-  if self.owns_port then self.port:close() end
+  if self.owns_port then interrupt_masked(self.port.close, self.port) end
   if not ok then error(err, 0) end
 end
 
-Device.__close = function(self, err) self:close{ after = err == nil } end
+Device.__close = function(self, err) self:close{ error = err ~= nil } end
 Device.__gc = function(self) pcall(self.close, self) end
 
 return M

@@ -1,5 +1,6 @@
 --- Partition tables in ESP-IDF's CSV form: `Name, Type, SubType, Offset,
---- Size, Flags`, `#` comment lines, fields trimmed, offsets optional.
+--- Size, Flags`, `#` comment lines, fields trimmed (also inside double
+--- quotes, as espflash does), offsets optional.
 local errors = require("espflash.errors")
 local types = require("espflash.partitions_types")
 
@@ -147,17 +148,45 @@ function M.parse(text, first_offset)
 end
 
 local function csv_field(s)
-  if s:find('[,"\r\n#]') or s:match("^%s") or s:match("%s$") then
+  if s:find('[,"#]') then
     return '"' .. s:gsub('"', '""') .. '"'
   end
   return s
 end
 
+-- Why no CSV can carry `name` (a binary table's, up to 16 bytes) to
+-- ESP-IDF's gen_esp32part.py and espflash alike, or nil. Both strip the
+-- whitespace around every field (espflash's `csv` reader even inside
+-- quotes; ESP-IDF takes quotes literally), a line break ends a row, and
+-- CSV is UTF-8 text.
+local function unwritable(name)
+  if not utf8.len(name) then return "is not UTF-8 text" end
+  if name:find("[\r\n]") then return "contains a line break, which ends a CSV row" end
+  if name:match("^%s") or name:match("%s$") then
+    return "starts or ends with whitespace, which ESP-IDF and espflash strip from CSV fields"
+  end
+end
+
+--- True when `name` can be written to CSV and read back unchanged.
+function M.name_writable(name)
+  return unwritable(name) == nil
+end
+
 --- CSV text for a list of partitions, with ESP-IDF's two header lines.
---- Raises when a flags word has bits CSV cannot name.
+--- Raises when a name cannot survive CSV (leading or trailing whitespace,
+--- a line break, bytes that are not UTF-8: only a binary table holds those) or a flags word has
+--- bits CSV cannot name. Names with `,`, `"` or `#` are quoted.
 function M.format(parts)
   local out = { "# ESP-IDF Partition Table\n# Name,Type,SubType,Offset,Size,Flags\n" }
   for _, p in ipairs(parts) do
+    local why = unwritable(p.name)
+    if why then
+      local shown = p.name:gsub(utf8.len(p.name) and "%c" or "[%c\128-\255]",
+        function(c) return ("\\x%02x"):format(c:byte()) end)
+      errors.raise("espflash::partition_table::invalid",
+        ("Partition name '%s' cannot be written as CSV: it %s"):format(shown, why),
+        "Rename the partition, or keep this table in binary form (`espflash partition-table FILE` shows it)")
+    end
     local names, unknown = types.flag_names(p.flags)
     if unknown ~= 0 then
       errors.raise("espflash::partition_table::invalid",

@@ -4,7 +4,13 @@
  * them). Addresses wrap at the chip size like a real SPI flash's address
  * counter. A backing file is created and filled with 0xFF when new, grown
  * with 0xFF when shorter than the flash, and refused when longer; it is
- * mapped shared, so every change is in the file (msync'ed on close). */
+ * mapped shared, so every change is in the file (msync'ed on close).
+ *
+ * Work over the whole flash (an erase of all of it, an MD5 whose size wraps
+ * around a 256 MiB flash 16 times: seconds of CPU) runs in the caller's
+ * thread when the sim is in-process (sim://), so it goes in SIM_POLL_BYTES
+ * steps and stops early once espflash_interrupted is set; the caller then
+ * sends no reply, and the host's wait for it ends on the same flag. */
 #include "sim/sim_int.h"
 
 #include <errno.h>
@@ -16,6 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core.h"
+
 uint32_t sim_jedec_size(uint32_t jedec) {
   uint32_t cap = (jedec >> 16) & 0xFF;
   if (cap >= 0x12 && cap <= 0x19) return 1u << cap;
@@ -26,13 +34,23 @@ uint32_t sim_jedec_size(uint32_t jedec) {
   return 0;
 }
 
+/* 0, -1 with errno set, or -2 when interrupted (the file stays shorter:
+ * the next open grows it further). */
 static int fill_ff(int fd, off_t from, off_t to) {
   enum { CHUNK = 65536 };
   uint8_t *ff = malloc(CHUNK);
   if (!ff) return -1;
   memset(ff, 0xFF, CHUNK);
   int rc = 0;
+  off_t polled = from;
   while (from < to) {
+    if (from - polled >= (off_t)SIM_POLL_BYTES) {
+      polled = from;
+      if (espflash_interrupted) {
+        rc = -2;
+        break;
+      }
+    }
     size_t n = (size_t)(to - from) < CHUNK ? (size_t)(to - from) : CHUNK;
     ssize_t w = pwrite(fd, ff, n, from);
     if (w < 0) {
@@ -77,8 +95,10 @@ int sim_flash_open(sim_flash_t *f, const char *path, uint32_t size, char *err, s
     close(fd);
     return -1;
   }
-  if (st.st_size < (off_t)size && fill_ff(fd, st.st_size, size) < 0) {
-    snprintf(err, errlen, "cannot size flash file %s: %s", path, strerror(errno));
+  int filled = st.st_size < (off_t)size ? fill_ff(fd, st.st_size, size) : 0;
+  if (filled < 0) {
+    if (filled == -2) snprintf(err, errlen, "interrupted by Ctrl-C while sizing flash file %s", path);
+    else snprintf(err, errlen, "cannot size flash file %s: %s", path, strerror(errno));
     close(fd);
     return -1;
   }
@@ -110,18 +130,19 @@ void sim_flash_close(sim_flash_t *f) {
   f->fd = -1;
 }
 
-void sim_flash_erase(sim_flash_t *f, uint32_t addr, uint32_t len) {
-  if (len >= f->size) {
-    memset(f->mem, 0xFF, f->size);
-    return;
-  }
+int sim_flash_erase(sim_flash_t *f, uint32_t addr, uint32_t len) {
+  if (len > f->size) len = f->size;
   addr %= f->size;
   while (len) {
     uint32_t n = f->size - addr < len ? f->size - addr : len;
+    if (n > SIM_POLL_BYTES) n = SIM_POLL_BYTES;
     memset(f->mem + addr, 0xFF, n);
     len -= n;
-    addr = 0;
+    addr += n;
+    if (addr == f->size) addr = 0;
+    if (len && espflash_interrupted) return -1;
   }
+  return 0;
 }
 
 void sim_flash_program(sim_flash_t *f, uint32_t addr, const uint8_t *d, uint32_t n) {
@@ -143,15 +164,19 @@ void sim_flash_get(const sim_flash_t *f, uint32_t addr, uint8_t *buf, uint32_t n
   }
 }
 
-void sim_flash_md5(const sim_flash_t *f, uint32_t addr, uint32_t n, uint8_t digest[16]) {
+int sim_flash_md5(const sim_flash_t *f, uint32_t addr, uint32_t n, uint8_t digest[16]) {
   MD5_CTX c;
   MD5Init(&c);
   addr %= f->size;
   while (n) {
     uint32_t k = f->size - addr < n ? f->size - addr : n;
+    if (k > SIM_POLL_BYTES) k = SIM_POLL_BYTES;
     MD5Update(&c, f->mem + addr, k);
     n -= k;
-    addr = 0;
+    addr += k;
+    if (addr == f->size) addr = 0;
+    if (n && espflash_interrupted) return -1;   /* no digest of part of the region */
   }
   MD5Final(digest, &c);
+  return 0;
 }

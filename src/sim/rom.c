@@ -94,8 +94,8 @@ static int flash_begin(sim_t *s, const uint8_t *d, uint32_t n, int defl) {
   if (size == 0) return 0;
   if (off % SIM_SECTOR || (uint64_t)off + size > s->cfg_flash_size) return ERR_RESULT;
   uint64_t len = ((uint64_t)size + SIM_SECTOR - 1) / SIM_SECTOR * SIM_SECTOR;
-  sim_flash_erase(&s->flash, off, (uint32_t)(len > s->flash.size ? s->flash.size : len));
-  return 0;
+  /* -1: interrupted part-way, no reply */
+  return sim_flash_erase(&s->flash, off, (uint32_t)(len > s->flash.size ? s->flash.size : len));
 }
 
 /* The checks every *_DATA command shares, in the ROM's order. */
@@ -223,8 +223,11 @@ static void rom_command(sim_t *s, uint8_t op, const uint8_t *d, uint32_t n, uint
   uint32_t len;
   int code = 0;
   switch (op) {
-  case OP_FLASH_BEGIN: code = flash_begin(s, d, n, 0); break;
-  case OP_DEFL_BEGIN: code = flash_begin(s, d, n, 1); break;
+  case OP_FLASH_BEGIN:
+  case OP_DEFL_BEGIN:
+    code = flash_begin(s, d, n, op == OP_DEFL_BEGIN);
+    if (code < 0) return;   /* interrupted while erasing */
+    break;
   case OP_FLASH_DATA:
     code = data_checks(d, n, chk, &s->w.seq, s->w.block_size, 1, &pl, &len);
     if (!code) code = program(s, pl, len);
@@ -266,7 +269,7 @@ static void rom_command(sim_t *s, uint8_t op, const uint8_t *d, uint32_t n, uint
     if (n < 8 || n > SIM_ROM_MAX_DATA) { code = ERR_MSG; break; }
     uint8_t dg[16];
     char hex[33];
-    sim_flash_md5(&s->flash, sim_rd32(d), sim_rd32(d + 4), dg);
+    if (sim_flash_md5(&s->flash, sim_rd32(d), sim_rd32(d + 4), dg) < 0) return;   /* interrupted */
     for (int i = 0; i < 16; i++) snprintf(hex + 2 * i, 3, "%02x", dg[i]);
     reply(s, (const uint8_t *)hex, 32, 0);
     return;

@@ -23,6 +23,7 @@
 #define SIM_ROM_MAX_DATA 0x1810u
 #define SIM_STUB_MAX_FRAME (0x4000u + 64u)
 #define SIM_MAX_MEM_REGIONS 8
+#define SIM_POLL_BYTES (4u << 20)   /* flash work checks espflash_interrupted this often */
 
 enum sim_state {
   SIM_OFF,      /* EN held low */
@@ -154,10 +155,12 @@ uint8_t sim_xor_checksum(const uint8_t *d, size_t n);
 int sim_flash_open(sim_flash_t *f, const char *path, uint32_t size, char *err, size_t errlen);
 void sim_flash_close(sim_flash_t *f);
 void sim_flash_sync(sim_flash_t *f);
-void sim_flash_erase(sim_flash_t *f, uint32_t addr, uint32_t len);
+/* erase and md5 return 0, or -1 when interrupted (Ctrl-C) part-way: the
+ * caller sends no reply; md5's digest is then not set. */
+int sim_flash_erase(sim_flash_t *f, uint32_t addr, uint32_t len);
 void sim_flash_program(sim_flash_t *f, uint32_t addr, const uint8_t *d, uint32_t n);
 void sim_flash_get(const sim_flash_t *f, uint32_t addr, uint8_t *buf, uint32_t n);
-void sim_flash_md5(const sim_flash_t *f, uint32_t addr, uint32_t n, uint8_t digest[16]);
+int sim_flash_md5(const sim_flash_t *f, uint32_t addr, uint32_t n, uint8_t digest[16]);
 uint32_t sim_jedec_size(uint32_t jedec);
 
 /* regs.c */

@@ -158,8 +158,7 @@ static int erase_region(sim_t *s, const uint8_t *d, uint32_t n) {
   uint32_t addr = sim_rd32(d), size = sim_rd32(d + 4);
   if (addr % SIM_SECTOR || size % SIM_SECTOR) return E_BAD_DATA_LEN;
   if ((uint64_t)addr + size > s->flash.size) return E_FAILED_SPI_OP;
-  sim_flash_erase(&s->flash, addr, size);
-  return 0;
+  return sim_flash_erase(&s->flash, addr, size);   /* -1: interrupted */
 }
 
 static void mem_end_post(sim_t *s, const uint8_t *d) {
@@ -227,7 +226,7 @@ static void stub_command(sim_t *s, uint8_t op, const uint8_t *d, uint32_t n, uin
     break;
   case OP_MD5:
     if (n != 16) { code = E_BAD_DATA_LEN; break; }
-    sim_flash_md5(&s->flash, sim_rd32(d), sim_rd32(d + 4), data);
+    if (sim_flash_md5(&s->flash, sim_rd32(d), sim_rd32(d + 4), data) < 0) return;
     dlen = 16;
     break;
   case OP_SECURITY_INFO:
@@ -239,8 +238,13 @@ static void stub_command(sim_t *s, uint8_t op, const uint8_t *d, uint32_t n, uin
     if (n != 16) code = E_BAD_DATA_LEN;
     else post = 1;
     break;
-  case OP_ERASE_FLASH: sim_flash_erase(&s->flash, 0, s->flash.size); break;
-  case OP_ERASE_REGION: code = erase_region(s, d, n); break;
+  case OP_ERASE_FLASH:
+    if (sim_flash_erase(&s->flash, 0, s->flash.size) < 0) return;   /* interrupted: no reply */
+    break;
+  case OP_ERASE_REGION:
+    code = erase_region(s, d, n);
+    if (code < 0) return;
+    break;
   case OP_RUN_USER_CODE: return;   /* no reply; stub 2 stays put */
   default: code = E_INVALID_COMMAND; break;
   }

@@ -225,13 +225,37 @@ describe("device after-actions", function()
     again:close()
   end)
 
-  it("skips the after-action when a <close> scope ends with an error", function()
+  it("resets through the lines when a <close> scope ends with an error", function()
     local ok = pcall(function()
       local dev <close> = connect.connect{ port = port }
       error("boom")
     end)
     assert.is_false(ok)
-    assert.are.equal("stub", sim:state())
+    assert.are.equal("booting", sim:state())
+  end)
+
+  it("resets after an error even with the Ctrl-C flag set, and keeps the flag", function()
+    local ok = pcall(function()
+      local dev <close> = connect.connect{ port = port }
+      core.interrupt()
+      error("interrupted")
+    end)
+    local still = core.interrupted()
+    core.clear_interrupt()
+    assert.is_false(ok)
+    assert.is_true(still, "the Ctrl-C flag is set again after the cleanup")
+    assert.are.equal("booting", sim:state())
+  end)
+
+  it("leaves the chip in the stub after an error when the after-action is no-reset", function()
+    for _, after in ipairs({ "no-reset", "no-reset-no-stub" }) do
+      local ok = pcall(function()
+        local dev <close> = connect.connect{ port = port, after = after }
+        error("boom")
+      end)
+      assert.is_false(ok)
+      assert.are.equal("stub", sim:state(), after)
+    end
   end)
 
   it("performs reset(mode) itself and then not again on close", function()
