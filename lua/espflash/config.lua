@@ -8,7 +8,8 @@
 --- file, line and column, `partition_table_offset` and
 --- `target_app_partition` are applied, and paths are relative to the file
 --- that names them. An espflash 3 espflash.toml holding `[connection]` or
---- `[[usb_device]]` is split into both files, as espflash does.
+--- `[[usb_device]]` is split into both files, as espflash does. Finding,
+--- reading and writing the files is espflash.config_files' part.
 ---
 --- `load()` returns
 ---     { baudrate, format,
@@ -19,11 +20,12 @@
 ---       where = {["flash.size"] = "/p/espflash.toml:7", ...} }
 local toml = require("espflash.toml")
 local errors = require("espflash.errors")
+local files = require("espflash.config_files")
 
 local M = {}
 
-M.PROJECT_FILE = "espflash.toml"
-M.PORTS_FILE = "espflash_ports.toml"
+M.PROJECT_FILE = files.PROJECT_FILE
+M.PORTS_FILE = files.PORTS_FILE
 
 local FLASH_MODES = { "qio", "qout", "dio", "dout" }
 local FLASH_SIZES = { "256KB", "512KB", "1MB", "2MB", "4MB", "8MB", "16MB", "32MB", "64MB", "128MB", "256MB" }
@@ -49,85 +51,27 @@ local HOME = {
   [M.PORTS_FILE] = { serial = "connection", vid = "usb_device", pid = "usb_device" },
 }
 
-local function dirname(path)
-  local dir = path:match("^(.*)/[^/]*$")
-  if dir == "" then return "/" end
-  return dir or "."
-end
+local dirname, join = files.dirname, files.join
 
-local function join(dir, rel)
-  if rel:sub(1, 1) == "/" then return rel end
-  if dir == "/" then return "/" .. rel end
-  return dir .. "/" .. rel
-end
+-- Finding the files (espflash.config_files) ------------------------------------
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
---- The user configuration directory: $XDG_CONFIG_HOME/espflash (absolute
---- values only, as the XDG spec says), else ~/.config/espflash; nil when
---- neither variable helps.
-function M.user_dir(getenv)
-  getenv = getenv or os.getenv
-  local xdg = getenv("XDG_CONFIG_HOME")
-  if xdg and xdg:sub(1, 1) == "/" then return join(xdg, "espflash") end
-  local home = getenv("HOME")
-  if home and home ~= "" then return join(home, ".config/espflash") end
-  return nil
-end
-
+--- The user configuration directory: $XDG_CONFIG_HOME/espflash, else
+--- ~/.config/espflash; nil when neither variable helps.
+M.user_dir = files.user_dir
 --- The current directory, absolute and without symbolic links.
-function M.cwd()
-  local ok, core = pcall(require, "espflash.core")
-  local dir = ok and core.realpath and core.realpath(".")
-  return dir or os.getenv("PWD") or "."
-end
-
+M.cwd = files.cwd
 --- Where `name` is looked for, in order: ./, ../, the user directory.
--- @param opts `cwd`, `getenv`
-function M.search_paths(name, opts)
-  opts = opts or {}
-  local cwd = opts.cwd or M.cwd()
-  local list, seen = {}, {}
-  local function add(dir)
-    if dir and not seen[dir] then
-      seen[dir] = true
-      list[#list + 1] = join(dir, name)
-    end
-  end
-  add(cwd)
-  add(dirname(cwd))
-  add(M.user_dir(opts.getenv))
-  return list
-end
-
+M.search_paths = files.search_paths
 --- The first existing file of `search_paths(name, opts)`, or nil.
-function M.locate(name, opts)
-  for _, path in ipairs(M.search_paths(name, opts)) do
-    if exists(path) then return path end
-  end
-  return nil
-end
+M.locate = files.locate
 
 --- A configuration with nothing set (the shape `load` returns).
 function M.empty()
   return { flash = {}, idf = {}, ports = { usb_devices = {} }, files = {}, where = {} }
 end
 
-local function read_file(path)
-  local f, msg = io.open(path, "rb")
-  if not f then errors.raise("espflash::config::read", "Cannot read " .. tostring(msg)) end
-  local text, rerr = f:read("a")
-  f:close()
-  if not text then errors.raise("espflash::config::read", ("Cannot read %s: %s"):format(path, tostring(rerr))) end
-  return text
-end
-
 local function parse(path)
-  local text = read_file(path)
+  local text = files.read(path)
   local doc, meta, info = toml.parse(text, path)
   if not doc then
     errors.raise("espflash::config::syntax", meta,
@@ -277,61 +221,6 @@ local function load_ports(cfg, doc, meta, path, warn)
   end
 end
 
-local function write_file(path, text, mkdirs)
-  local f = io.open(path, "wb")
-  if not f and mkdirs then
-    mkdirs(dirname(path))
-    f = io.open(path, "wb")
-  end
-  if not f then
-    local _, msg = io.open(path, "wb")
-    return nil, msg
-  end
-  local ok, msg = f:write(text)
-  f:close()
-  if not ok then return nil, msg end
-  return true
-end
-
-local function host_mkdirs()
-  local ok, host = pcall(require, "espflash.host")
-  return ok and host.mkdirs or nil
-end
-
--- espflash 3 kept [connection] and [[usb_device]] in espflash.toml: move
--- them to espflash_ports.toml next to it, removing their lines (comments
--- elsewhere in the file stay). Returns the ports file written, or nil.
-local function migrate(project_path, doc, meta, warn)
-  local ports = { connection = doc.connection, usb_device = doc.usb_device }
-  local target = join(dirname(project_path), M.PORTS_FILE)
-  local drop, headers = {}, meta.headers
-  local lines = {}
-  for line in (read_file(project_path) .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
-  for i, h in ipairs(headers) do
-    if h.name == "connection" or h.name == "usb_device" then
-      local last = headers[i + 1] and headers[i + 1].line - 1 or #lines
-      -- comments just above the next header belong to it
-      while headers[i + 1] and last > h.line and lines[last]:match("^%s*#") do last = last - 1 end
-      drop[#drop + 1] = { h.line, last }
-    end
-  end
-  local kept = {}
-  for n, line in ipairs(lines) do
-    local dropped = false
-    for _, r in ipairs(drop) do dropped = dropped or (n >= r[1] and n <= r[2]) end
-    if not dropped then kept[#kept + 1] = line end
-  end
-  while kept[#kept] == "" do kept[#kept] = nil end
-  local ok, msg = write_file(target, toml.encode(ports, { "connection", "usb_device" }))
-  if ok then ok, msg = write_file(project_path, #kept > 0 and table.concat(kept, "\n") .. "\n" or "") end
-  if not ok then
-    warn(("Could not move the serial port settings out of %s: %s"):format(project_path, tostring(msg)))
-    return nil
-  end
-  warn(("Moved [connection] and [[usb_device]] from %s to %s (the espflash 4 layout)"):format(project_path, target))
-  return target
-end
-
 --- Loads both files. `opts`: `cwd`, `getenv`, `warn(msg)` for unknown keys
 --- and the migration note. Raises `espflash::config::*` errors for syntax
 --- errors, misplaced keys and bad values.
@@ -348,7 +237,7 @@ function M.load(opts)
   end
   local legacy = pdoc and (pdoc.connection ~= nil or pdoc.usb_device ~= nil)
   if legacy and not ports then
-    ports = migrate(project, pdoc, pmeta, warn)
+    ports = files.migrate(project, pdoc, pmeta, warn)
     if not ports then load_ports(cfg, pdoc, pmeta, project, warn) end
   elseif legacy then
     warn(("%s: [connection] and [[usb_device]] belong in %s, which is read instead (ignored)")
@@ -379,7 +268,7 @@ function M.remember_usb_device(cfg, vid, pid, opts)
   if text ~= "" and text:sub(-1) ~= "\n" then text = text .. "\n" end
   if text ~= "" then text = text .. "\n" end
   text = text .. ("[[usb_device]]\nvid = \"%04x\"\npid = \"%04x\"\n"):format(vid, pid)
-  local ok, msg = write_file(path, text, opts.mkdirs or host_mkdirs())
+  local ok, msg = files.write(path, text, opts.mkdirs or files.host_mkdirs())
   if not ok then return nil, msg end
   cfg.ports.usb_devices[#cfg.ports.usb_devices + 1] = { vid = vid, pid = pid }
   return path

@@ -16,12 +16,10 @@ local function host()
   return ok and type(h) == "table" and h or nil
 end
 
+-- The file's contents, or nil when it cannot be read.
 local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
+  local ok, text = pcall(require("espflash.errors").read_file, path, "file")
+  return ok and text or nil
 end
 
 local function lines_of(text)

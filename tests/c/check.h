@@ -1,6 +1,7 @@
 /* check.h: the C tests' assertion counting: CHECK(cond, fmt, ...) records a
- * failure with its place and message and goes on; each test prints
- * "<name>: N checks, M failed" and returns non-zero when M > 0. */
+ * failure with its place and message and goes on; each test ends with
+ * `return check_finish("<name>")`, which prints "<name>: N checks, M failed"
+ * and gives the exit status, non-zero when M > 0. */
 #ifndef ESPFLASH_TEST_CHECK_H
 #define ESPFLASH_TEST_CHECK_H
 
@@ -18,5 +19,10 @@ static int checks, failed;
       fputc('\n', stderr);                                            \
     }                                                                 \
   } while (0)
+
+static inline int check_finish(const char *name) {
+  printf("%s: %d checks, %d failed\n", name, checks, failed);
+  return failed ? 1 : 0;
+}
 
 #endif

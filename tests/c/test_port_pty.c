@@ -21,7 +21,7 @@
 
 #include "core.h"
 
-#include "check.h"
+#include "check_lua.h"
 
 static void on_alarm(int sig) {
   (void)sig;
@@ -31,17 +31,6 @@ static void on_alarm(int sig) {
 static void alarm_in_ms(int ms) {
   struct itimerval it = {{0, 0}, {ms / 1000, (ms % 1000) * 1000}};
   setitimer(ITIMER_REAL, &it, NULL);
-}
-
-/* Runs a Lua chunk (globals core and port are set); returns the result count. */
-static int run(lua_State *L, const char *code) {
-  lua_settop(L, 0);
-  if (luaL_loadstring(L, code) != LUA_OK || lua_pcall(L, 0, LUA_MULTRET, 0) != LUA_OK) {
-    CHECK(0, "lua error: %s", lua_tostring(L, -1));
-    lua_settop(L, 0);
-    return 0;
-  }
-  return lua_gettop(L);
 }
 
 static double now_s(void) { return (double)core_now_us() / 1e6; }
@@ -63,8 +52,8 @@ static pid_t write_later(int master, int delay_ms, const char *data, size_t n) {
 static void test_wake(lua_State *L, int master) {
   pid_t pid = write_later(master, 150, "hello", 5);
   double t0 = now_s();
-  int n = run(L, "local s = assert(port:read(10, 5000)) "
-                 "while #s < 5 do s = s .. assert(port:read(10, 1000)) end return s");
+  int n = check_lua(L, "local s = assert(port:read(10, 5000)) "
+                       "while #s < 5 do s = s .. assert(port:read(10, 1000)) end return s");
   double dt = now_s() - t0;
   CHECK(n == 1 && strcmp(lua_tostring(L, 1), "hello") == 0, "read %s", lua_tostring(L, 1));
   CHECK(dt > 0.12 && dt < 1.0, "woke after %.3f s", dt);
@@ -75,7 +64,7 @@ static void test_command_reply(lua_State *L, int master) {
   /* reply to READ_REG: 01 0a 04 00 | value 83 1d f0 00 | status 00 00 00 00 */
   static const char reply[] = "noise\xC0\x01\x0a\x04\x00\x83\x1d\xf0\x00\x00\x00\x00\x00\xC0";
   pid_t pid = write_later(master, 100, reply, sizeof reply - 1);
-  int n = run(L, "return port:command(0x0a, string.pack('<I4', 0x40001000), 0, 3000)");
+  int n = check_lua(L, "return port:command(0x0a, string.pack('<I4', 0x40001000), 0, 3000)");
   CHECK(n == 3 && lua_tointeger(L, 1) == 0x0a && lua_tointeger(L, 2) == 0x00f01d83,
         "command gave %d results: %s %s", n, lua_tostring(L, 1), lua_tostring(L, 2));
   waitpid(pid, NULL, 0);
@@ -84,24 +73,24 @@ static void test_command_reply(lua_State *L, int master) {
   ssize_t got = read(master, buf, sizeof buf);
   CHECK(got == 14 && memcmp(buf, "\xC0\x00\x0a\x04\x00\x00\x00\x00\x00\x00\x10\x00\x40\xC0", 14) == 0,
         "request of %zd bytes", got);
-  n = run(L, "return port:take_noise()");
+  n = check_lua(L, "return port:take_noise()");
   CHECK(n == 1 && strcmp(lua_tostring(L, 1), "noise") == 0, "noise %s", lua_tostring(L, 1));
 }
 
 static void test_interrupt(lua_State *L, const char *what, const char *code) {
   alarm_in_ms(100);
   double t0 = now_s();
-  int n = run(L, code);
+  int n = check_lua(L, code);
   double dt = now_s() - t0;
   CHECK(n == 3 && lua_isnil(L, 1) && strcmp(lua_tostring(L, 3), "INTERRUPTED") == 0,
         "%s: %d results, %s", what, n, n >= 2 ? lua_tostring(L, 2) : "-");
   CHECK(dt > 0.08 && dt < 0.4, "%s returned after %.3f s", what, dt);
-  run(L, "core.clear_interrupt()");
+  check_lua(L, "core.clear_interrupt()");
   CHECK(!espflash_interrupted, "flag cleared");
 }
 
 static void test_baud(lua_State *L, const char *slave) {
-  int n = run(L, "return port:set_baud(74880), port:baud()");
+  int n = check_lua(L, "return port:set_baud(74880), port:baud()");
   CHECK(n == 2 && lua_toboolean(L, 1) && lua_tointeger(L, 2) == 74880, "set_baud");
   int fd = open(slave, O_RDWR | O_NOCTTY | O_NONBLOCK);
   struct termios2 t;
@@ -113,7 +102,7 @@ static void test_baud(lua_State *L, const char *slave) {
     CHECK(!(t.c_iflag & (IXON | IXOFF | ICRNL)) && !(t.c_lflag & (ICANON | ECHO)), "raw");
     close(fd);
   }
-  n = run(L, "return port:set_lines(true, false), port:has_lines()");
+  n = check_lua(L, "return port:set_lines(true, false), port:has_lines()");
   CHECK(n == 2 && lua_isboolean(L, 1) && !lua_toboolean(L, 1) && !lua_toboolean(L, 2),
         "pty has no modem lines");
 }
@@ -121,7 +110,7 @@ static void test_baud(lua_State *L, const char *slave) {
 static void test_gone(lua_State *L, int master) {
   close(master);
   double t0 = now_s();
-  int n = run(L, "return port:read(10, 2000)");
+  int n = check_lua(L, "return port:read(10, 2000)");
   CHECK(n == 3 && strcmp(lua_tostring(L, 3), "PORT_GONE") == 0, "read after hang-up: %s",
         n >= 2 ? lua_tostring(L, 2) : lua_tostring(L, 1));
   CHECK(now_s() - t0 < 0.5, "noticed at once");
@@ -146,7 +135,7 @@ int main(void) {
   lua_setglobal(L, "core");
   lua_pushstring(L, slave);
   lua_setglobal(L, "path");
-  int n = run(L, "port = assert(core.open(path)) return port:info().kind");
+  int n = check_lua(L, "port = assert(core.open(path)) return port:info().kind");
   CHECK(n == 1 && strcmp(lua_tostring(L, 1), "serial") == 0, "opened %s", slave);
 
   test_wake(L, master);
@@ -157,8 +146,7 @@ int main(void) {
   test_interrupt(L, "sleep", "return core.sleep(5000)");
   test_baud(L, slave);
   test_gone(L, master);
-  run(L, "port:close()");
+  check_lua(L, "port:close()");
   lua_close(L);
-  printf("test_port_pty: %d checks, %d failed\n", checks, failed);
-  return failed ? 1 : 0;
+  return check_finish("test_port_pty");
 }

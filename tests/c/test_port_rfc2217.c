@@ -26,7 +26,7 @@
 
 enum { SE = 240, NOP = 241, SB = 250, WILL = 251, WONT = 252, DO = 253, DONT = 254, IAC = 255 };
 
-#include "check.h"
+#include "check_lua.h"
 
 /* What the fake server does. */
 typedef struct {
@@ -241,15 +241,7 @@ static char *finish(server_t *s) {
 static lua_State *L;
 
 /* Runs a Lua chunk (globals core, port, url set); returns the result count. */
-static int run(const char *code) {
-  lua_settop(L, 0);
-  if (luaL_loadstring(L, code) != LUA_OK || lua_pcall(L, 0, LUA_MULTRET, 0) != LUA_OK) {
-    CHECK(0, "lua error: %s", lua_tostring(L, -1));
-    lua_settop(L, 0);
-    return 0;
-  }
-  return lua_gettop(L);
-}
+static int run(const char *code) { return check_lua(L, code); }
 
 static void set_url(server_t *s, const char *opts) {
   lua_pushfstring(L, "rfc2217://127.0.0.1:%d%s", s->port, opts);
@@ -502,6 +494,5 @@ int main(void) {
   test_options_and_refusals();
   test_interrupt_and_gone();
   lua_close(L);
-  printf("test_port_rfc2217: %d checks, %d failed\n", checks, failed);
-  return failed ? 1 : 0;
+  return check_finish("test_port_rfc2217");
 }

@@ -314,5 +314,5 @@ int main(void) {
 
   close(lfd);
   sim_destroy(v.s);
-  return t_finish("test_port_rfc2217_reset");
+  return check_finish("test_port_rfc2217_reset");
 }

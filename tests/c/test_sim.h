@@ -1,6 +1,6 @@
 /* test_sim.h: helpers shared by the virtual-device tests (tests/c/test_sim_*.c):
  * chip profiles from docs/protocol.md §4.3, a SLIP command writer, a frame
- * reader that waits on the device's clock, and CHECK counting. */
+ * reader that waits on the device's clock, and CHECK counting (check.h). */
 #ifndef TEST_SIM_H
 #define TEST_SIM_H
 
@@ -10,26 +10,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "core.h"
 #include "sim/sim.h"
-
-static int t_checks, t_failed;
-
-#define CHECK(cond, ...)                                              \
-  do {                                                                \
-    t_checks++;                                                       \
-    if (!(cond)) {                                                    \
-      t_failed++;                                                     \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                   \
-      fputc('\n', stderr);                                            \
-    }                                                                 \
-  } while (0)
-
-static inline int t_finish(const char *name) {
-  printf("%s: %d checks, %d failed\n", name, t_checks, t_failed);
-  return t_failed ? 1 : 0;
-}
 
 #define C3_STUB_ENTRY 0x40380E9Au
 #define C3_STUB_TEXT 0x40380000u
@@ -40,29 +23,45 @@ static inline void t_regs(sim_profile_t *p, uint32_t addr, uint32_t value) {
   p->nregs++;
 }
 
-static inline sim_profile_t t_profile_c3(void) {
+/* A profile with the ROM's facts: its name, the magic word at 0x40001000,
+ * the chip id, the GET_SECURITY_INFO and FLASH_BEGIN payload lengths, and the
+ * highest ROM opcode; a 40 MHz crystal. */
+static inline sim_profile_t t_profile(const char *name, uint32_t magic, uint32_t chip_id, int secinfo_len,
+                                      int flash_begin_len, int max_rom_opcode) {
   sim_profile_t p;
   memset(&p, 0, sizeof p);
-  snprintf(p.name, sizeof p.name, "esp32c3");
-  p.magic = 0x1B31506F;
-  p.chip_id = 5;
-  p.secinfo_len = 20;
-  p.flash_begin_len = 20;
-  p.max_rom_opcode = 0x14;
+  snprintf(p.name, sizeof p.name, "%s", name);
+  p.magic = magic;
+  p.chip_id = chip_id;
+  p.secinfo_len = secinfo_len;
+  p.flash_begin_len = flash_begin_len;
+  p.max_rom_opcode = max_rom_opcode;
+  p.xtal_mhz = 40;
+  return p;
+}
+
+/* The SPI1 controller at `base`: the offsets of its USR, USR1, USR2,
+ * MOSI_DLEN, MISO_DLEN and W0 registers. */
+static inline void t_spi(sim_profile_t *p, uint32_t base, uint32_t usr, uint32_t usr1, uint32_t usr2,
+                         uint32_t mosi_dlen, uint32_t miso_dlen, uint32_t w0) {
+  p->spi_base = base;
+  p->spi_usr = usr;
+  p->spi_usr1 = usr1;
+  p->spi_usr2 = usr2;
+  p->spi_mosi_dlen = mosi_dlen;
+  p->spi_miso_dlen = miso_dlen;
+  p->spi_w0 = w0;
+}
+
+static inline sim_profile_t t_profile_c3(void) {
+  sim_profile_t p = t_profile("esp32c3", 0x1B31506F, 5, 20, 20, 0x14);
   t_regs(&p, 0x60008844, 0xF97E7BC0);
   t_regs(&p, 0x60008848, 0x00006055);
   t_regs(&p, 0x60008850, 0x00100000);
   t_regs(&p, 0x60000014, 0x0030015B);
-  p.spi_base = 0x60002000;
-  p.spi_usr = 0x18;
-  p.spi_usr1 = 0x1C;
-  p.spi_usr2 = 0x20;
-  p.spi_mosi_dlen = 0x24;
-  p.spi_miso_dlen = 0x28;
-  p.spi_w0 = 0x58;
+  t_spi(&p, 0x60002000, 0x18, 0x1C, 0x20, 0x24, 0x28, 0x58);
   p.jedec_id = 0x001640C8;
   p.uart_clkdiv_addr = 0x60000014;
-  p.xtal_mhz = 40;
   p.stub_entries[0] = C3_STUB_ENTRY;
   p.nstub_entries = 1;
   snprintf(p.banner_download, sizeof p.banner_download,
@@ -75,27 +74,13 @@ static inline sim_profile_t t_profile_c3(void) {
 }
 
 static inline sim_profile_t t_profile_esp32(void) {
-  sim_profile_t p;
-  memset(&p, 0, sizeof p);
-  snprintf(p.name, sizeof p.name, "esp32");
-  p.magic = 0x00F01D83;
-  p.chip_id = 0;
-  p.secinfo_len = 0;
-  p.flash_begin_len = 16;
-  p.max_rom_opcode = 0x13;
+  sim_profile_t p = t_profile("esp32", 0x00F01D83, 0, 0, 16, 0x13);
   t_regs(&p, 0x3FF5A004, 0x287AD884);
   t_regs(&p, 0x3FF5A008, 0x003E246F);
   t_regs(&p, 0x3FF40014, 0x0030015B);
-  p.spi_base = 0x3FF42000;
-  p.spi_usr = 0x1C;
-  p.spi_usr1 = 0x20;
-  p.spi_usr2 = 0x24;
-  p.spi_mosi_dlen = 0x28;
-  p.spi_miso_dlen = 0x2C;
-  p.spi_w0 = 0x80;
+  t_spi(&p, 0x3FF42000, 0x1C, 0x20, 0x24, 0x28, 0x2C, 0x80);
   p.jedec_id = 0x001640EF;
   p.uart_clkdiv_addr = 0x3FF40014;
-  p.xtal_mhz = 40;
   snprintf(p.banner_download, sizeof p.banner_download,
            "ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x3 "
            "(DOWNLOAD_BOOT(UART0/UART1/SDIO_REI_REO_V2))\r\nwaiting for download\r\n");

@@ -243,5 +243,5 @@ int main(void) {
   test_link_emulation();
   test_faults();
   test_backing_file();
-  return t_finish("test_sim_lines");
+  return check_finish("test_sim_lines");
 }

@@ -108,5 +108,5 @@ int main(void) {
   expect_ok(L, body);
   unlink(path);
   lua_close(L);
-  return t_finish("test_sim_lua");
+  return check_finish("test_sim_lua");
 }

@@ -349,5 +349,5 @@ int main(void) {
   test_deflate_rom();
   test_secure_download();
   test_change_baud();
-  return t_finish("test_sim_rom");
+  return check_finish("test_sim_rom");
 }

@@ -222,5 +222,5 @@ int main(void) {
   signal(SIGPIPE, SIG_IGN);
   test_tcp();
   test_pty();
-  return t_finish("test_sim_serve");
+  return check_finish("test_sim_serve");
 }

@@ -264,5 +264,5 @@ int main(void) {
   test_read_flash();
   test_erase();
   test_stub_baud();
-  return t_finish("test_sim_stub");
+  return check_finish("test_sim_stub");
 }

@@ -182,6 +182,5 @@ int main(void) {
   test_bad_frames();
   test_reset();
   test_random();
-  printf("test_slip: %d checks, %d failed\n", checks, failed);
-  return failed ? 1 : 0;
+  return check_finish("test_slip");
 }

@@ -23,7 +23,7 @@
 
 #include "core.h"
 
-#include "check.h"
+#include "check_lua.h"
 
 static lua_State *new_state(int fd) {
   lua_State *L = luaL_newstate();
@@ -35,17 +35,6 @@ static lua_State *new_state(int fd) {
   return L;
 }
 
-/* Runs a chunk; returns the number of results (0 and a failed check on error). */
-static int run(lua_State *L, const char *code) {
-  lua_settop(L, 0);
-  if (luaL_loadstring(L, code) != LUA_OK || lua_pcall(L, 0, LUA_MULTRET, 0) != LUA_OK) {
-    CHECK(0, "lua error: %s", lua_tostring(L, -1));
-    lua_settop(L, 0);
-    return 0;
-  }
-  return lua_gettop(L);
-}
-
 static int is_canonical(int fd) {
   struct termios t;
   return tcgetattr(fd, &t) == 0 && (t.c_lflag & ICANON) && (t.c_lflag & ECHO) && (t.c_lflag & ISIG);
@@ -54,20 +43,20 @@ static int is_canonical(int fd) {
 static void test_raw_restore(int slave) {
   lua_State *L = new_state(slave);
   CHECK(is_canonical(slave), "the pty starts canonical");
-  run(L, "t = core.term_open(fd) assert(t:isatty()) assert(t:raw())");
+  check_lua(L, "t = core.term_open(fd) assert(t:isatty()) assert(t:raw())");
   struct termios tio;
   tcgetattr(slave, &tio);
   CHECK(!(tio.c_lflag & (ICANON | ECHO | ISIG)), "raw: no ICANON/ECHO/ISIG (lflag %x)", tio.c_lflag);
   CHECK(tio.c_oflag & OPOST, "raw keeps output processing");
-  run(L, "assert(t:restore()) assert(t:restore())");
+  check_lua(L, "assert(t:restore()) assert(t:restore())");
   CHECK(is_canonical(slave), "restore() brings the settings back");
-  run(L, "assert(t:raw()) t:close()");
+  check_lua(L, "assert(t:raw()) t:close()");
   CHECK(is_canonical(slave), "close() restores");
-  run(L, "local t2 = core.term_open(fd) assert(t2:raw()) t2 = nil collectgarbage() collectgarbage()");
+  check_lua(L, "local t2 = core.term_open(fd) assert(t2:raw()) t2 = nil collectgarbage() collectgarbage()");
   CHECK(is_canonical(slave), "the garbage collector restores");
-  run(L, "local a = core.term_open(fd) assert(a:raw()) local b = core.term_open(fd) "
-         "local ok, msg, code = b:raw() assert(ok == nil and code == 'TERM', msg) a:close()");
-  int n = run(L, "local t = core.term_open(0 + 100) return t:raw()");
+  check_lua(L, "local a = core.term_open(fd) assert(a:raw()) local b = core.term_open(fd) "
+               "local ok, msg, code = b:raw() assert(ok == nil and code == 'TERM', msg) a:close()");
+  int n = check_lua(L, "local t = core.term_open(0 + 100) return t:raw()");
   CHECK(n == 3 && lua_isnil(L, 1), "raw() on a non-terminal fails");
   lua_close(L);
 }
@@ -126,32 +115,33 @@ static void test_exit_paths(int slave, const char *slave_name) {
 
 static void test_read(lua_State *L, int master) {
   double t0 = (double)core_now_us() / 1e6;
-  int n = run(L, "return t:read(64, 100)");
+  int n = check_lua(L, "return t:read(64, 100)");
   double dt = (double)core_now_us() / 1e6 - t0;
   CHECK(n == 1 && strcmp(lua_tostring(L, 1), "") == 0 && dt >= 0.09 && dt < 1, "timeout after %.3f s", dt);
   CHECK(write(master, "ab\x12", 3) == 3, "write");
-  n = run(L, "return t:read(64, 2000)");
+  n = check_lua(L, "return t:read(64, 2000)");
   CHECK(n == 1 && strcmp(lua_tostring(L, 1), "ab\x12") == 0, "keys arrive raw: %s", lua_tostring(L, 1));
   espflash_interrupted = 1;
-  n = run(L, "return t:read(64, 2000)");
+  n = check_lua(L, "return t:read(64, 2000)");
   CHECK(n == 3 && strcmp(lua_tostring(L, 3), "INTERRUPTED") == 0, "Ctrl-C ends a read");
   espflash_interrupted = 0;
 }
 
 static void test_spawn(lua_State *L) {
-  int n = run(L, "local p = assert(core.spawn({'sed', '-u', 's/l/L/g'})) assert(p:write('hello\\n')) "
-                 "local got, t0 = '', core.now() "
-                 "while #got < 6 and core.now() - t0 < 5 do got = got .. assert(p:read(64)) core.sleep(5) end "
-                 "local empty = p:read(64) p:kill() return got, empty, p:pid() == nil");
+  int n = check_lua(L, "local p = assert(core.spawn({'sed', '-u', 's/l/L/g'})) "
+                       "assert(p:write('hello\\n')) "
+                       "local got, t0 = '', core.now() "
+                       "while #got < 6 and core.now() - t0 < 5 do got = got .. assert(p:read(64)) core.sleep(5) end "
+                       "local empty = p:read(64) p:kill() return got, empty, p:pid() == nil");
   CHECK(n == 3 && strcmp(lua_tostring(L, 1), "heLLo\n") == 0, "sed output: %s", lua_tostring(L, 1));
   CHECK(n == 3 && strcmp(lua_tostring(L, 2), "") == 0, "nothing more: an empty read");
   CHECK(n == 3 && lua_toboolean(L, 3), "kill reaps the child");
-  n = run(L, "return core.spawn({'/nonexistent/processor'})");
+  n = check_lua(L, "return core.spawn({'/nonexistent/processor'})");
   CHECK(n == 3 && lua_isnil(L, 1) && strstr(lua_tostring(L, 2), "Failed to launch '/nonexistent/processor'"),
         "spawn failure: %s", lua_tostring(L, 2));
-  n = run(L, "local p = assert(core.spawn({'true'})) core.sleep(200) "
-             "local ok, msg, code = p:write(string.rep('x', 100000)) "
-             "if ok then ok, msg, code = p:write('more') end p:kill() return code");
+  n = check_lua(L, "local p = assert(core.spawn({'true'})) core.sleep(200) "
+                   "local ok, msg, code = p:write(string.rep('x', 100000)) "
+                   "if ok then ok, msg, code = p:write('more') end p:kill() return code");
   CHECK(n == 1 && lua_tostring(L, 1) && strcmp(lua_tostring(L, 1), "PROC_GONE") == 0,
         "writing to an exited processor: %s (no SIGPIPE)", lua_tostring(L, 1));
 }
@@ -166,15 +156,14 @@ int main(void) {
   test_raw_restore(slave);
   test_exit_paths(slave, name);
   lua_State *L = new_state(slave);
-  run(L, "t = core.term_open(fd) assert(t:raw())");
+  check_lua(L, "t = core.term_open(fd) assert(t:raw())");
   test_read(L, master);
   test_spawn(L);
   close(master);
-  int n = run(L, "return t:read(64, 2000)");
+  int n = check_lua(L, "return t:read(64, 2000)");
   CHECK(n == 3 && strcmp(lua_tostring(L, 3), "EOF") == 0, "a vanished terminal reads as EOF: %s",
         n ? lua_tostring(L, 2) : "?");
-  run(L, "t:close()");
+  check_lua(L, "t:close()");
   lua_close(L);
-  printf("test_term: %d checks, %d failed\n", checks, failed);
-  return failed != 0;
+  return check_finish("test_term");
 }

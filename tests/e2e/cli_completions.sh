@@ -5,9 +5,9 @@ E=$ESPFLASH_BIN
 
 # a user command must show up in completions too (they come from the same tables)
 mkdir -p "$WORK/s"
-cat >"$WORK/s/provision.lua" <<'LUA'
+cat >"$WORK/s/device-label.lua" <<'LUA'
 return {
-  summary = "Provision a board",
+  summary = "Label a board",
   options = { { "--profile", arg = "NAME", help = "Profile", choices = { "lab", "field" } } },
   run = function() end,
 }
@@ -19,7 +19,7 @@ for sh in bash zsh fish powershell elvish; do
   expect_rc "completions $sh exits 0" 0
   printf '%s\n' "$OUT" >"$WORK/espflash.$sh"
   expect_has "completions $sh names the completions command" "completions" "$OUT"
-  expect_has "completions $sh names the user command" "provision" "$OUT"
+  expect_has "completions $sh names the user command" "device-label" "$OUT"
 done
 
 # bash: source it and call the completion function the way readline does
@@ -29,13 +29,13 @@ bash_complete() {
 }
 R=$(bash_complete espflash comp)
 expect_eq "bash completes a command name" "completions" "$R"
-R=$(bash_complete espflash pro)
-expect_eq "bash completes a user command" "provision" "$R"
-R=$(bash_complete espflash provision --profile "")
+R=$(bash_complete espflash dev)
+expect_eq "bash completes a user command" "device-label" "$R"
+R=$(bash_complete espflash device-label --profile "")
 expect_eq "bash completes option choices" "lab field" "$(echo $R)"
 R=$(bash_complete espflash --sk)
 expect_eq "bash completes a global option" "--skip-update-check" "$R"
-R=$(bash_complete espflash provision --pro)
+R=$(bash_complete espflash device-label --pro)
 expect_eq "bash completes a command option" "--profile" "$R"
 
 # zsh: source it after compinit; the file registers itself with compdef
@@ -71,7 +71,7 @@ fi
 if command -v fish >/dev/null; then
   R=$(fish -c "source $WORK/espflash.fish; complete -C 'espflash comp'" 2>&1)
   expect_has "fish completes a command name" "completions	Generate completions for the given shell" "$R"
-  R=$(fish -c "source $WORK/espflash.fish; complete -C 'espflash provision --profile '" 2>&1)
+  R=$(fish -c "source $WORK/espflash.fish; complete -C 'espflash device-label --profile '" 2>&1)
   expect_has "fish completes option choices" "field" "$R"
 else
   not_ok "fish is not installed (apt-get install fish)"
@@ -98,7 +98,7 @@ P=$(cat "$WORK/espflash.powershell")
 expect_has "powershell registers a native completer" "Register-ArgumentCompleter -Native -CommandName 'espflash'" "$P"
 expect_has "powershell completes commands at the top level" \
   "[CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Generate completions for the given shell')" "$P"
-expect_has "powershell has a block per command" "'espflash;provision' {" "$P"
+expect_has "powershell has a block per command" "'espflash;device-label' {" "$P"
 expect_has "powershell completes a command's options" \
   "[CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName" "$P"
 OPEN=$(grep -o '{' "$WORK/espflash.powershell" | wc -l); CLOSE=$(grep -o '}' "$WORK/espflash.powershell" | wc -l)

@@ -10,10 +10,7 @@ if [ -z "$TD" ] || [ ! -f "$TD/elf/esp32c3.elf" ]; then
   echo "SKIP: ESPFLASH_TESTDATA is not set or has no elf/esp32c3.elf"
   exit 0
 fi
-if [ ! -f "${ESPFLASH_STUBS:-}/esp32c3.json" ]; then
-  echo "SKIP: flasher stubs not installed in \$ESPFLASH_STUBS (run scripts/setup-stubs.sh)"
-  exit 0
-fi
+need_stubs
 command -v expect >/dev/null || { not_ok "expect is not installed (apt-get install expect)"; finish; exit; }
 unset ESPFLASH_LUA_DIR
 export ESPFLASH_RESOURCES=$TD

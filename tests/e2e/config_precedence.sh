@@ -8,10 +8,7 @@
 # another chip.
 . "$(dirname "$0")/cli_helpers.bash"
 E=$ESPFLASH_BIN
-if [ ! -f "${ESPFLASH_STUBS:-}/esp32c3.json" ]; then
-  echo "SKIP: flasher stubs not installed in \$ESPFLASH_STUBS (run scripts/setup-stubs.sh)"
-  exit 0
-fi
+need_stubs
 unset ESPFLASH_LUA_DIR   # the embedded sources, as installed
 GLOBAL=$HOME/.config/espflash
 WS=$WORK/ws

@@ -2,31 +2,11 @@
 # each test ELF lands exactly as save-image --merge lays it out, a second
 # flash writes nothing, a changed function rewrites only its blocks, and the
 # fit, chip and partition checks stop bad flashes.
-set -u
-: "${ESPFLASH_BIN:?set ESPFLASH_BIN to the built espflash (ctest does)}"
+. "$(dirname "$0")/check_helpers.bash"
 E=$ESPFLASH_BIN
-TD=${ESPFLASH_TESTDATA:-}
-if [ -z "$TD" ] || [ ! -f "$TD/elf/esp32c3.elf" ]; then
-  echo "SKIP: ESPFLASH_TESTDATA is not set or has no elf/esp32c3.elf"
-  exit 0
-fi
-if [ -z "${ESPFLASH_STUBS:-}" ] || [ ! -f "$ESPFLASH_STUBS/esp32c3.json" ]; then
-  echo "SKIP: ESPFLASH_STUBS is not set or has no stubs (run scripts/setup-stubs.sh)"
-  exit 0
-fi
-
-PASSED=0 FAILED=0
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-export HOME="$WORK/home" ESPFLASH_RESOURCES="$TD"
-unset ESPFLASH_PORT ESPFLASH_BAUD
-mkdir -p "$HOME"
+need_testdata
+need_stubs
 cd "$WORK" || exit 1
-ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $1"; shift; printf '    %s\n' "$@"; }
-run() { RC=0; "$@" >"$WORK/out" 2>"$WORK/err" </dev/null || RC=$?; OUT=$(cat "$WORK/out"); ERR=$(cat "$WORK/err"); }
-expect_rc() { if [ "$RC" -eq "$2" ]; then ok "$1"; else not_ok "$1" "exit $RC, wanted $2" "stdout: $OUT" "stderr: $ERR"; fi; }
-expect_has() { case "$3" in *"$2"*) ok "$1" ;; *) not_ok "$1" "missing: $2" "in: $3" ;; esac; }
 size() { stat -c %s "$1"; }
 same() { if cmp -s "$2" "$3"; then ok "$1"; else not_ok "$1" "$(cmp "$2" "$3" 2>&1)"; fi; }
 written() { echo "$1" | sed -n 's/.*Wrote \([0-9,]*\) of .*/\1/p' | tr -d ,; }
@@ -138,5 +118,4 @@ same "--erase-data-parts nvs leaves nvs erased" "$WORK/ff" "$WORK/nvs2.read"
 flash "$WORK/esp32c3.flash" esp32c3 "$C3" --erase-data-parts bogus
 expect_rc "an unknown data type is a usage error" 2
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+finish

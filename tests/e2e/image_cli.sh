@@ -1,26 +1,9 @@
 # save-image, image-info and partition-table from the command line, offline,
 # with the real test ELFs and bootloaders (ESPFLASH_RESOURCES=$ESPFLASH_TESTDATA).
-set -u
-: "${ESPFLASH_BIN:?set ESPFLASH_BIN to the built espflash (ctest does)}"
+. "$(dirname "$0")/check_helpers.bash"
 E=$ESPFLASH_BIN
-TD=${ESPFLASH_TESTDATA:-}
-if [ -z "$TD" ] || [ ! -f "$TD/elf/esp32c3.elf" ]; then
-  echo "SKIP: ESPFLASH_TESTDATA is not set or has no elf/esp32c3.elf"
-  exit 0
-fi
-
-PASSED=0 FAILED=0
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-export HOME="$WORK/home" ESPFLASH_RESOURCES="$TD"
-mkdir -p "$HOME"
+need_testdata
 cd "$WORK" || exit 1
-ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $1"; shift; printf '    %s\n' "$@"; }
-run() { RC=0; "$@" >"$WORK/out" 2>"$WORK/err" </dev/null || RC=$?; OUT=$(cat "$WORK/out"); ERR=$(cat "$WORK/err"); }
-expect_rc() { if [ "$RC" -eq "$2" ]; then ok "$1"; else not_ok "$1" "exit $RC, wanted $2" "stdout: $OUT" "stderr: $ERR"; fi; }
-expect_has() { case "$3" in *"$2"*) ok "$1" ;; *) not_ok "$1" "missing: $2" "in: $3" ;; esac; }
-expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "wanted: $2" "got:    $3"; fi; }
 hexat() { od -An -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'; }
 size() { stat -c %s "$1"; }
 commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
@@ -163,5 +146,4 @@ run "$E" save-image --chip esp32c3 --ignore_app_descriptor --bootloader "$WORK/b
   "$WORK/app.elf" "$WORK/alias.bin"
 expect_rc "--ignore_app_descriptor is accepted as an alias" 0
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+finish

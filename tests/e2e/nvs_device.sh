@@ -6,10 +6,7 @@
 # device: found through the device's own table, a table file, or an offset.
 . "$(dirname "$0")/cli_helpers.bash"
 E=$ESPFLASH_BIN
-if [ ! -f "${ESPFLASH_STUBS:-}/esp32c3.json" ]; then
-  echo "SKIP: flasher stubs not installed in \$ESPFLASH_STUBS (run scripts/setup-stubs.sh)"
-  exit 0
-fi
+need_stubs
 cd "$WORK" || exit 1
 PORT="sim://esp32c3?flash=$WORK/flash.bin"
 

@@ -7,10 +7,7 @@
 # and a hint.
 . "$(dirname "$0")/cli_helpers.bash"
 E=$ESPFLASH_BIN
-if [ ! -f "${ESPFLASH_STUBS:-}/esp32c3.json" ]; then
-  echo "SKIP: flasher stubs not installed in \$ESPFLASH_STUBS (run scripts/setup-stubs.sh)"
-  exit 0
-fi
+need_stubs
 unset ESPFLASH_LUA_DIR
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$WORK"' EXIT

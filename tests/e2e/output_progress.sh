@@ -7,10 +7,7 @@
 # escape code; --quiet shows neither.
 . "$(dirname "$0")/cli_helpers.bash"
 E=$ESPFLASH_BIN
-if [ ! -f "${ESPFLASH_STUBS:-}/esp32c3.json" ]; then
-  echo "SKIP: flasher stubs not installed in \$ESPFLASH_STUBS (run scripts/setup-stubs.sh)"
-  exit 0
-fi
+need_stubs
 unset ESPFLASH_LUA_DIR
 ESC=$(printf '\033')
 CR=$(printf '\r')

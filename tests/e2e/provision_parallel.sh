@@ -13,12 +13,7 @@
 # - on a terminal each device has one line, redrawn in place.
 . "$(dirname "$0")/scripting_helpers.bash"
 need_stubs
-TD=${ESPFLASH_TESTDATA:-}
-if [ -z "$TD" ] || [ ! -f "$TD/elf/esp32c3.elf" ]; then
-  echo "SKIP: ESPFLASH_TESTDATA is not set or has no elf/esp32c3.elf"
-  exit 0
-fi
-export ESPFLASH_RESOURCES=$TD
+need_testdata
 APP=$TD/elf/esp32c3.elf
 cd "$WORK" || exit 1
 
@@ -47,19 +42,7 @@ assert(espflash.core.sim_serve(device, { listen = "127.0.0.1:0" }, function(addr
   io.stdout:flush()
 end))
 EOF
-start_fault_server() {
-  local log _
-  log=$(mktemp "$WORK/server.XXXXXX")
-  "$ESPFLASH_BIN" run fault_server.lua "$@" >"$log" 2>&1 &
-  SERVERS+=("$!")
-  for _ in $(seq 200); do
-    SERVER_ADDR=$(sed -n 's/^Listening on \([^ ]*\).*/\1/p' "$log")
-    [ -n "$SERVER_ADDR" ] && return 0
-    sleep 0.05
-  done
-  echo "the fault server did not start: $(cat "$log")" >&2
-  return 1
-}
+start_fault_server() { start_process "the fault server" "$ESPFLASH_BIN" run fault_server.lua "$@"; }
 
 # Checks a log against the records and the devices' flash: prints one line
 # per device, "MAC SERIAL RESULT ok|mismatch: ...", and "lines N".
@@ -104,37 +87,24 @@ end
 print("lines " .. n)
 EOF
 
-declare -a ADDR
-mac_of() { printf 'aa:00:00:00:00:%02x' "$1"; }
-for i in $(seq 0 15); do
-  m=$(mac_of "$i")
-  start_server --chip esp32c3 --listen 127.0.0.1:0 --link-emulation \
-    --flash "$WORK/flash-${m//:/}.bin" --mac "$m" || exit 1
-  ADDR[$i]=$SERVER_ADDR
-done
-ports() { local out="" i; for i in "$@"; do out="$out${out:+,}socket://${ADDR[$i]}"; done; echo "$out"; }
+start_fleet 16 || exit 1
 provision() {
   run "$ESPFLASH_BIN" provision --app "$APP" --records records.csv --nvs-template nvs.csv "$@"
 }
-seconds_since() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.2f", a - b }'; }
 
 # --- one device, then eight -----------------------------------------------
 t0=$(now)
-provision --log run.jsonl --port "$(ports 0)"
+provision --log run.jsonl --port "$(socket_ports 0)"
 t1=$(seconds_since "$t0")
 expect_rc "one device provisioned" 0
 expect_has "one device: the summary" "provisioned 1 of 1 devices" "$OUT"
 
 t0=$(now)
-provision --log run.jsonl --port "$(ports 1 2 3 4 5 6 7 8)"
+provision --log run.jsonl --port "$(socket_ports 1 2 3 4 5 6 7 8)"
 t8=$(seconds_since "$t0")
 expect_rc "eight devices provisioned" 0
 expect_has "eight devices: the summary" "provisioned 8 of 8 devices" "$OUT"
-if awk -v a="$t8" -v b="$t1" 'BEGIN { exit !(a <= 1.5 * b) }'; then
-  ok "eight devices take at most 1.5x the time of one (one ${t1}s, eight ${t8}s)"
-else
-  not_ok "eight devices take at most 1.5x the time of one" "one ${t1}s, eight ${t8}s"
-fi
+expect_scales "$t1" "$t8"
 expect_has "a progress line per device and segment" "[socket://${ADDR[4]}] 0x10000: 100% (72400/72400 bytes)" "$ERR"
 expect_has "the record a device gets is logged" "[socket://${ADDR[6]}] [INFO ] esp32c3 $(mac_of 6) gets SN-00" "$ERR"
 expect_has "a result line per device" "[socket://${ADDR[8]}] done in " "$ERR"
@@ -149,7 +119,7 @@ expect_eq "nine different MACs" 9 "$(grep -v '^lines' <<<"$OUT" | cut -d' ' -f1 
 
 # --- re-running on provisioned devices --------------------------------------
 before=$(cut -d' ' -f1,2 <<<"$CHECK" | sort)
-provision --log run.jsonl --port "$(ports 1 2 3 4 5 6 7 8)"
+provision --log run.jsonl --port "$(socket_ports 1 2 3 4 5 6 7 8)"
 expect_rc "re-running on provisioned devices succeeds" 0
 expect_eq "every device recognised: (again) in the summary" 8 "$(grep -c ' (again)$' <<<"$OUT")"
 expect_has "a recognised device's progress line says so" \
@@ -164,7 +134,7 @@ expect_eq "no new record consumed: each device has the serial it had" "$before" 
 # (command 65 is a FLASH_DEFL_DATA of the app on a fresh chip)
 start_fault_server "$(mac_of 99)" "$WORK/flash-aa0000000099.bin" stall 65 || exit 1
 FAULTY=socket://$SERVER_ADDR
-provision --log mixed.jsonl --port "$(ports 9 10 11),$FAULTY,$(ports 12 13 14 15)"
+provision --log mixed.jsonl --port "$(socket_ports 9 10 11),$FAULTY,$(socket_ports 12 13 14 15)"
 expect_rc "one failure: exit status 1" 1
 expect_has "the seven others are provisioned" "provisioned 7 of 8 devices" "$OUT"
 expect_has "the failure is reported with its cause" "$FAULTY failed: Timeout while running" "$OUT"
@@ -183,13 +153,13 @@ expect_eq "eight serials handed out, none twice" 8 \
 # --- a mistake in the template stops everything before a device is touched ------
 sed 's/${hw_rev}/${hw_revision}/' nvs.csv >bad.csv
 run "$ESPFLASH_BIN" provision --app "$APP" --records records.csv --nvs-template bad.csv \
-  --log bad.jsonl --port "$(ports 0)"
+  --log bad.jsonl --port "$(socket_ports 0)"
 expect_rc "a bad template: exit status 1" 1
 expect_has "the error names the template line and the placeholder" \
   'bad.csv: line 7: unknown placeholder ${hw_revision}' "$ERR"
 if [ ! -s bad.jsonl ]; then ok "nothing is logged"; else not_ok "nothing is logged" "$(cat bad.jsonl)"; fi
 expect_eq "no device was connected" "" "$(grep 'Connecting' <<<"$ERR")"
-run "$ESPFLASH_BIN" provision --app "$APP" --log x.jsonl --port "$(ports 0)"
+run "$ESPFLASH_BIN" provision --app "$APP" --log x.jsonl --port "$(socket_ports 0)"
 expect_rc "no --records nor --counter: a usage error" 2
 expect_has "the usage error says what is missing" "--records FILE.csv or --counter" "$ERR"
 
@@ -208,7 +178,7 @@ expect_eq "the label file has the two first records" "SN-0001 SN-0002" "$(cut -d
 if command -v expect >/dev/null; then
   TERM=dumb expect -c "set timeout 120
     spawn -noecho $ESPFLASH_BIN provision --app $APP --records records.csv --nvs-template nvs.csv \
-      --log run.jsonl --port $(ports 0 1)
+      --log run.jsonl --port $(socket_ports 0 1)
     expect eof" >tty.out 2>&1
   screen=$(tr -d '\r' <tty.out)
   expect_has "the lines are redrawn in place (cursor up two lines)" $'\e[2A' "$screen"

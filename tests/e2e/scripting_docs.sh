@@ -6,19 +6,11 @@
 # fails. Every ```lua block of the library API section must be marked.
 # The ```lua examples of docs/device-api.md and docs/nvs.md run with
 # `espflash run` too (their busted specs run them in-process).
-set -u
-: "${ESPFLASH_BIN:?set ESPFLASH_BIN to the built espflash (ctest does)}"
+. "$(dirname "$0")/check_helpers.bash"
 : "${ESPFLASH_SOURCE_DIR:?set ESPFLASH_SOURCE_DIR (ctest does)}"
+FINISH_LABEL=scripting_docs
 DOC=$ESPFLASH_SOURCE_DIR/docs/scripting.md
-if [ ! -f "${ESPFLASH_STUBS:-}/esp32c3.json" ]; then
-  echo "SKIP: flasher stubs not installed in \$ESPFLASH_STUBS (run scripts/setup-stubs.sh)"
-  exit 0
-fi
-PASSED=0 FAILED=0
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $1"; shift; printf '    %s\n' "$@"; }
+need_stubs
 
 # the marked blocks, one file each: ex1.lua, ex2.lua, ...
 awk -v dir="$WORK" '
@@ -69,5 +61,4 @@ grep -q '^\[sim://esp32s3#2\] failed after .*\[espflash::timeout\]$' out3 && ok 
   || not_ok "example 3 reports the failure with its cause" "$(cat out3)"
 grep -q '^\[sim://esp32h2#3\] done in ' out3 && ok "example 3 reports the others done" || not_ok "example 3 reports the others done" "$(cat out3)"
 
-echo "scripting_docs: $PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+finish

@@ -9,12 +9,7 @@
 # - a glob over ttys (symlinks to `espflash sim --pty` servers) works.
 . "$(dirname "$0")/scripting_helpers.bash"
 need_stubs
-TD=${ESPFLASH_TESTDATA:-}
-if [ -z "$TD" ] || [ ! -f "$TD/elf/esp32c3.elf" ]; then
-  echo "SKIP: ESPFLASH_TESTDATA is not set or has no elf/esp32c3.elf"
-  exit 0
-fi
-export ESPFLASH_RESOURCES=$TD
+need_testdata
 PROVISION=$ESPFLASH_SOURCE_DIR/docs/examples/provision.lua
 APP=$TD/elf/esp32c3.elf
 cd "$WORK" || exit 1
@@ -22,31 +17,21 @@ cd "$WORK" || exit 1
 { echo "serial,batch"; for i in $(seq -w 1 40); do echo "SN-00$i,B7"; done; } >records.csv
 
 # servers 0..15 with link emulation, each with its own flash file and MAC
-declare -a ADDR
-for i in $(seq 0 15); do
-  start_server --chip esp32c3 --listen 127.0.0.1:0 --link-emulation \
-    --flash "$WORK/flash$i.bin" --mac "$(printf 'aa:00:00:00:00:%02x' "$i")" || exit 1
-  ADDR[$i]=$SERVER_ADDR
-done
-ports() { local out="" i; for i in "$@"; do out="$out${out:+,}socket://${ADDR[$i]}"; done; echo "$out"; }
+start_fleet 16 || exit 1
 provision() { run "$ESPFLASH_BIN" run "$PROVISION" --app "$APP" --records records.csv "$@"; }
 
 t0=$(now)
-provision --log one.jsonl "$(ports 0)"
-t1=$(awk -v a="$(now)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }')
+provision --log one.jsonl "$(socket_ports 0)"
+t1=$(seconds_since "$t0")
 expect_rc "one device provisioned" 0
 expect_has "one device: the summary" "provisioned 1 of 1 devices" "$OUT"
 
 t0=$(now)
-provision --log eight.jsonl "$(ports 1 2 3 4 5 6 7 8)"
-t8=$(awk -v a="$(now)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }')
+provision --log eight.jsonl "$(socket_ports 1 2 3 4 5 6 7 8)"
+t8=$(seconds_since "$t0")
 expect_rc "eight devices provisioned" 0
 expect_has "eight devices: the summary" "provisioned 8 of 8 devices" "$OUT"
-if awk -v a="$t8" -v b="$t1" 'BEGIN { exit !(a <= 1.5 * b) }'; then
-  ok "eight devices take at most 1.5x the time of one (one ${t1}s, eight ${t8}s)"
-else
-  not_ok "eight devices take at most 1.5x the time of one" "one ${t1}s, eight ${t8}s"
-fi
+expect_scales "$t1" "$t8"
 expect_has "per-device progress lines" "[socket://${ADDR[5]}] 0x10000: 100% (72400/72400 bytes)" "$ERR"
 expect_has "per-device result lines" "[socket://${ADDR[8]}] done in " "$ERR"
 
@@ -60,7 +45,7 @@ expect_has "a log line has the image hash" '"app_sha256":"' "$line"
 serial3=$(echo "$line" | sed 's/.*"serial":"\([^"]*\)".*/\1/')
 
 # the device's NVS partition holds its serial and MAC
-dd if=flash3.bin of=nvs3.bin bs=4096 skip=9 count=6 2>/dev/null
+dd if=flash-aa0000000003.bin of=nvs3.bin bs=4096 skip=9 count=6 2>/dev/null
 run "$ESPFLASH_BIN" nvs-dump nvs3.bin
 expect_has "device 3's NVS partition holds its serial" "factory    serial  string  \"$serial3\"" "$OUT"
 expect_has "device 3's NVS partition holds its MAC" "factory    mac     string  \"aa:00:00:00:00:03\"" "$OUT"
@@ -70,7 +55,7 @@ expect_has "device 3's NVS partition holds the CSV's other columns" "factory    
 before=$(sort -u <(grep -o '"mac":"[^"]*","chip":"[^"]*","revision":"[^"]*","serial":"[^"]*"' eight.jsonl))
 run env LUA_PATH="$ESPFLASH_SOURCE_DIR/lua/?.lua;$ESPFLASH_SOURCE_DIR/lua/?/init.lua;;" \
   LUA_CPATH="$BUILD/lua/?.so;;" lua5.4 "$PROVISION" --app "$APP" --records records.csv \
-  --log eight.jsonl "$(ports 1 2 3 4 5 6 7 8)"
+  --log eight.jsonl "$(socket_ports 1 2 3 4 5 6 7 8)"
 expect_rc "re-running on provisioned devices succeeds" 0
 expect_eq "sixteen log lines" 16 "$(oks eight.jsonl)"
 expect_eq "no new serial consumed" 8 "$(serials eight.jsonl)"
@@ -80,7 +65,7 @@ expect_has "unchanged flash is skipped" "Skipped! (checksum matches)" "$ERR"
 
 # seven fresh devices and one that goes silent while flashing
 failing="sim://esp32c3?link=1&mac=aa:00:00:00:01:00&fault=stall&fault_at=40"
-provision --log mixed.jsonl "$(ports 9 10 11),$failing,$(ports 12 13 14 15)"
+provision --log mixed.jsonl "$(socket_ports 9 10 11),$failing,$(socket_ports 12 13 14 15)"
 expect_rc "one failure: exit status 1" 1
 expect_has "the others are provisioned" "provisioned 7 of 8 devices" "$OUT"
 expect_has "the failure is reported with its cause" "sim://esp32c3#4 failed: Timeout while running" "$OUT"

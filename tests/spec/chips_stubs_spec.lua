@@ -6,18 +6,8 @@ local chips = require("espflash.chips")
 local errors = require("espflash.errors")
 local core = require("espflash.core")
 
-local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  assert(os.execute("mkdir -p '" .. p .. "'"))
-  return p
-end
-
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
+local files = require("helpers.files")
+local tmpdir, write = files.tmpdir, files.write
 
 -- Runs `code` in a child lua5.4 with the given environment; returns its stdout.
 local function child(env, code)

@@ -1,11 +1,7 @@
 -- espflash.ui: log line shape, quiet mode, colour rules, progress output.
 local ui_mod = require("espflash.ui")
 
-local function sink()
-  local buf = {}
-  return { write = function(self, ...) for _, s in ipairs({ ... }) do buf[#buf + 1] = tostring(s) end return self end,
-           flush = function() end, text = function() return table.concat(buf) end }
-end
+local sink = require("helpers.files").sink
 
 local function make(opts)
   opts = opts or {}

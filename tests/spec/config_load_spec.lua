@@ -5,19 +5,13 @@ local config = require("espflash.config")
 
 local ROOT
 
+local files = require("helpers.files")
+local read = files.read_file
+
+-- Writes `path`, making its directory first.
 local function write(path, text)
   os.execute(("mkdir -p '%s'"):format(path:match("^(.*)/")))
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
+  files.write(path, text)
 end
 
 -- A layout: ROOT/ws (workspace), ROOT/ws/app (the current directory), ROOT/home.
@@ -45,9 +39,7 @@ end
 local GLOBAL
 
 before_each(function()
-  local p = io.popen("mktemp -d")
-  ROOT = p:read("l")
-  p:close()
+  ROOT = files.tmpdir()
   os.execute(("mkdir -p '%s/ws/app' '%s/home'"):format(ROOT, ROOT))
   GLOBAL = ROOT .. "/home/.config/espflash"
 end)

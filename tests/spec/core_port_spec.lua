@@ -2,48 +2,19 @@
 -- spec opens both ends with core.open, so each side is our termios transport.
 local core = require("espflash.core")
 
-local shell = require("helpers.files").shell
-
-local function wait_for(path, ms)
-  local deadline = core.now() + ms / 1000
-  while core.now() < deadline do
-    local f = io.open(path, "rb")
-    if f then
-      f:close()
-      return true
-    end
-    core.sleep(5)
-  end
-  return false
-end
+local files = require("helpers.files")
+local ports = require("helpers.ports")
+local read_n = ports.read_n
 
 -- Starts `socat pty pty`; returns the two link paths and a stop function.
 local function pty_pair()
-  if shell("command -v socat") == "" then
-    error("socat is required for the pty tests (apt-get install socat)")
-  end
-  local dir = shell("mktemp -d /tmp/espflash-pty.XXXXXX"):gsub("%s+$", "")
+  local dir, stop = ports.socat("pty", function(d)
+    return ("pty,raw,echo=0,link=%s/a pty,raw,echo=0,link=%s/b"):format(d, d)
+  end)
   local a, b = dir .. "/a", dir .. "/b"
-  local pid = shell(string.format(
-    "socat pty,raw,echo=0,link=%s pty,raw,echo=0,link=%s >/dev/null 2>&1 & echo $!", a, b))
-    :gsub("%s+$", "")
-  assert(wait_for(a, 3000) and wait_for(b, 3000), "socat did not create the ptys")
-  return a, b, function()
-    os.execute("kill " .. pid .. " 2>/dev/null; wait " .. pid .. " 2>/dev/null")
-    os.execute("rm -rf " .. dir)
-  end
-end
-
--- Reads until n bytes arrived or timeout_ms passed.
-local function read_n(port, n, timeout_ms)
-  local got, deadline = {}, core.now() + timeout_ms / 1000
-  local len = 0
-  while len < n and core.now() < deadline do
-    local s = assert(port:read(n - len, 50))
-    got[#got + 1] = s
-    len = len + #s
-  end
-  return table.concat(got)
+  assert(ports.poll(3000, function() return files.exists(a) and files.exists(b) end),
+    "socat did not create the ptys")
+  return a, b, stop
 end
 
 local function response(op, value, body)
@@ -232,11 +203,7 @@ describe("core.open on ptys", function()
 
   it("reports a vanished device as PORT_GONE", function()
     stop()
-    local ok, code
-    for _ = 1, 50 do
-      ok, _, code = b:read(10, 50)
-      if ok == nil then break end
-    end
+    local ok, _, code = ports.read_until_error(b)
     assert.is_nil(ok)
     assert.are.equal("PORT_GONE", code)
   end)

@@ -14,18 +14,13 @@ local SER2NET = "/usr/sbin/ser2net"
 local SYNC = "\7\7\18\32" .. string.rep("\85", 32)
 local SPI_W0 = 0x60002058 -- esp32c3 SPI1 W0: a plain read/write register
 
-local shell = require("helpers.files").shell
+local files = require("helpers.files")
+local shell, read_file = files.shell, files.read_file
 
-local read_file = require("helpers.files").read_file
+local ports = require("helpers.ports")
 
-local function poll(ms, fn)
-  local deadline = core.now() + ms / 1000
-  repeat
-    local v = fn()
-    if v then return v end
-    core.sleep(10)
-  until core.now() > deadline
-end
+-- Waits for `fn` (see helpers.ports.poll), checking every 10 ms.
+local function poll(ms, fn) return ports.poll(ms, fn, 10) end
 
 -- Runs `cmd` in the background under a shell that is our direct child and
 -- that kills and reaps it when stop() closes the pipe it reads. LD_PRELOAD
@@ -150,7 +145,7 @@ describe("rfc2217:// through ser2net to the virtual device", function()
     local bin = os.getenv("ESPFLASH_BIN")
     assert(bin, "ESPFLASH_BIN must name the built espflash (ctest sets it)")
     assert(io.open(SER2NET), SER2NET .. " is missing: apt-get install ser2net")
-    dir = shell("mktemp -d /tmp/espflash-rfc2217.XXXXXX"):gsub("%s+$", "")
+    dir = files.tmpdir("/tmp/espflash-rfc2217.XXXXXX")
     sim = spawn(string.format("%s sim --chip esp32c3 --pty --flash %s/flash.bin", bin, dir), dir, "sim")
     local pty = poll(5000, function() return sim.log():match("Pseudo%-terminal: (%S+)") end)
     assert(pty, "espflash sim --pty did not start: " .. sim.log())

@@ -2,55 +2,23 @@
 -- which the spec opens as the "device" end with core.open too.
 local core = require("espflash.core")
 
-local shell = require("helpers.files").shell
-
-local read_file = require("helpers.files").read_file
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
-local function poll(ms, fn)
-  local deadline = core.now() + ms / 1000
-  repeat
-    local v = fn()
-    if v then return v end
-    core.sleep(5)
-  until core.now() > deadline
-end
+local files = require("helpers.files")
+local ports = require("helpers.ports")
+local poll, read_n = ports.poll, ports.read_n
 
 -- Starts socat listening on 127.0.0.1:0; returns the port number, the pty
 -- link it will create on connection, and a stop function.
 local function bridge()
-  if shell("command -v socat") == "" then
-    error("socat is required for the TCP tests (apt-get install socat)")
-  end
-  local dir = shell("mktemp -d /tmp/espflash-tcp.XXXXXX"):gsub("%s+$", "")
-  local log, dev = dir .. "/log", dir .. "/dev"
-  local pid = shell(string.format(
-    "socat -d -d TCP-LISTEN:0,bind=127.0.0.1 pty,raw,echo=0,link=%s >/dev/null 2>%s & echo $!",
-    dev, log)):gsub("%s+$", "")
+  local dir, stop = ports.socat("TCP", function(d)
+    return ("-d -d TCP-LISTEN:0,bind=127.0.0.1 pty,raw,echo=0,link=%s/dev"):format(d)
+  end)
+  local log = dir .. "/log"
   local port = poll(3000, function()
-    local s = read_file(log)
+    local s = files.read_file(log)
     return s and s:match("listening on [^\n]-:(%d+)")
   end)
-  assert(port, "socat did not report its port: " .. tostring(read_file(log)))
-  return tonumber(port), dev, function()
-    os.execute("kill " .. pid .. " 2>/dev/null; wait " .. pid .. " 2>/dev/null")
-    os.execute("rm -rf " .. dir)
-  end
-end
-
-local function read_n(port, n, timeout_ms)
-  local got, len, deadline = {}, 0, core.now() + timeout_ms / 1000
-  while len < n and core.now() < deadline do
-    local s = assert(port:read(n - len, 50))
-    got[#got + 1] = s
-    len = len + #s
-  end
-  return table.concat(got)
+  assert(port, "socat did not report its port: " .. tostring(files.read_file(log)))
+  return tonumber(port), dir .. "/dev", stop
 end
 
 describe("core.open socket://", function()
@@ -59,7 +27,7 @@ describe("core.open socket://", function()
   before_each(function()
     tcp_port, dev_path, stop = bridge()
     host = assert(core.open("socket://127.0.0.1:" .. tcp_port, { baud = 460800 }))
-    assert(poll(3000, function() return exists(dev_path) end), "no pty from socat")
+    assert(poll(3000, function() return files.exists(dev_path) end), "no pty from socat")
     dev = assert(core.open(dev_path))
   end)
 
@@ -123,11 +91,7 @@ describe("core.open socket://", function()
 
   it("reports a closed peer as PORT_GONE", function()
     stop()
-    local ok, code
-    for _ = 1, 50 do
-      ok, _, code = host:read(10, 50)
-      if ok == nil then break end
-    end
+    local ok, _, code = ports.read_until_error(host)
     assert.is_nil(ok)
     assert.are.equal("PORT_GONE", code)
   end)

@@ -3,14 +3,13 @@
 -- lists every way to give one. Uses files made in a temporary directory.
 local chips = require("espflash.chips")
 local bootloader = require("espflash.bootloader")
+local files = require("helpers.files")
 
 local function sh(cmd) assert(os.execute(cmd), cmd) end
 
 local function write(path, data)
   sh("mkdir -p '" .. path:match("^(.*)/") .. "'")
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
+  files.write(path, data)
 end
 
 -- 24 header bytes of an image for `chip_id`, plus a marker to tell files apart.

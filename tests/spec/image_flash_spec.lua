@@ -11,15 +11,13 @@ local flash = require("espflash.flash")
 local loader = require("espflash.loader")
 local plan_mod = require("espflash.image_plan")
 
-local STUBS = os.getenv("ESPFLASH_STUBS")
-local probe = STUBS and io.open(STUBS .. "/esp32c3.json", "rb")
-if not probe then
-  describe("flashing the virtual device", function()
-    pending("ESPFLASH_STUBS is not set or has no esp32c3.json (run scripts/setup-stubs.sh): skipping")
-  end)
+local files = require("helpers.files")
+
+local STUBS, no_stubs = files.env_dir("ESPFLASH_STUBS", "esp32c3.json", "run scripts/setup-stubs.sh")
+if not STUBS then
+  describe("flashing the virtual device", function() pending(no_stubs .. ": skipping") end)
   return
 end
-probe:close()
 
 local OP = loader.OP
 
@@ -51,6 +49,15 @@ local function open(chip)
   return dev, sim, stats, port
 end
 
+-- The device each test gets (before_each(setup), after_each(teardown)).
+local dev, sim, stats, port
+local function setup() dev, sim, stats, port = open("esp32c3") end
+local function teardown()
+  dev:close({ after = false })
+  port:close()
+  sim:close()
+end
+
 local function reset(stats) stats.begins, stats.bytes, stats.md5 = 0, 0, 0 end
 
 local function blob(n, seed)
@@ -67,13 +74,8 @@ local function change(s, at)
 end
 
 describe("flash.write_segment", function()
-  local dev, sim, stats, port
-  before_each(function() dev, sim, stats, port = open("esp32c3") end)
-  after_each(function()
-    dev:close({ after = false })
-    port:close()
-    sim:close()
-  end)
+  before_each(setup)
+  after_each(teardown)
 
   it("writes everything the first time and nothing the second", function()
     local data = blob(0x5123, 3)
@@ -137,15 +139,11 @@ describe("flash.write_segment", function()
   end)
 end)
 
-local TD = os.getenv("ESPFLASH_TESTDATA")
-local td_probe = TD and io.open(TD .. "/elf/esp32c3.elf", "rb")
-if not td_probe then
-  describe("flash.write_app", function()
-    pending("ESPFLASH_TESTDATA is not set: skipping the write_app specs")
-  end)
+local TD, no_testdata = files.env_dir("ESPFLASH_TESTDATA", "elf/esp32c3.elf")
+if not TD then
+  describe("flash.write_app", function() pending(no_testdata .. ": skipping the write_app specs") end)
   return
 end
-td_probe:close()
 
 local function resources(name)
   if name == "ESPFLASH_RESOURCES" then return TD end
@@ -164,26 +162,17 @@ local function modified_elf(path)
       break
     end
   end
-  local f = assert(io.open(path, "rb"))
-  local d = f:read("a")
-  f:close()
+  local d = files.read(path)
   local off = text.offset + (target.value - text.addr) + 8
   d = d:sub(1, off) .. "\x01\x00\x01\x00" .. d:sub(off + 5)
   local out = os.tmpname()
-  f = assert(io.open(out, "wb"))
-  f:write(d)
-  f:close()
+  files.write(out, d)
   return out
 end
 
 describe("flash.write_app", function()
-  local dev, sim, stats, port
-  before_each(function() dev, sim, stats, port = open("esp32c3") end)
-  after_each(function()
-    dev:close({ after = false })
-    port:close()
-    sim:close()
-  end)
+  before_each(setup)
+  after_each(teardown)
 
   local elf = TD .. "/elf/esp32c3.elf"
 
@@ -263,9 +252,7 @@ describe("flash.write_app", function()
       .. string.pack("<I4I4I4I4I4I4I4I4I4I4", 1, 1, 6, 0x40390000, code_off, #code, 0, 0, 4, 0)
       .. string.pack("<I4I4I4I4I4I4I4I4I4I4", 12, 3, 0, 0, shstr_off, #shstr, 0, 0, 1, 0)
     local path = os.tmpname()
-    local f = assert(io.open(path, "wb"))
-    f:write(d)
-    f:close()
+    files.write(path, d)
     local r = flash.write_app(dev, path, { ram = true })
     os.remove(path)
     assert.is_true(r.ram)

@@ -11,22 +11,15 @@ local appdesc = require("espflash.image_appdesc")
 local plan_mod = require("espflash.image_plan")
 local partitions = require("espflash.partitions")
 
-local TD = os.getenv("ESPFLASH_TESTDATA")
-local probe = TD and io.open(TD .. "/elf/esp32c3.elf", "rb")
-if not probe then
-  describe("images of the test ELFs", function()
-    pending("ESPFLASH_TESTDATA is not set or has no elf/esp32c3.elf: skipping the testdata image specs")
-  end)
+local files = require("helpers.files")
+
+local TD, no_testdata = files.env_dir("ESPFLASH_TESTDATA", "elf/esp32c3.elf")
+if not TD then
+  describe("images of the test ELFs", function() pending(no_testdata .. ": skipping the testdata image specs") end)
   return
 end
-probe:close()
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local d = f:read("a")
-  f:close()
-  return d
-end
+local read = files.read
 
 local ELFS = { "esp32", "esp32c2", "esp32c3", "esp32c6", "esp32c6_backtrace", "esp32c6_defmt",
                "esp32h2", "esp32s2", "esp32s3" }

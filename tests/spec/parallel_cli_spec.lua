@@ -10,12 +10,9 @@ local ui_mod = require("espflash.ui")
 
 local root = os.getenv("ESPFLASH_SOURCE_DIR") or "."
 
-local function have_stubs()
-  local dir = os.getenv("ESPFLASH_STUBS")
-  local f = dir and io.open(dir .. "/esp32c3.json", "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local files = require("helpers.files")
+
+local function have_stubs() return files.env_dir("ESPFLASH_STUBS", "esp32c3.json") ~= nil end
 
 -- A file-like sink collecting what is written.
 local function sink()

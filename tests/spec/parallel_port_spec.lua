@@ -9,12 +9,9 @@ local parallel = require("espflash.parallel")
 local pp = require("espflash.parallel_port")
 local simmod = require("espflash.sim")
 
-local function have_stubs()
-  local dir = os.getenv("ESPFLASH_STUBS")
-  local f = dir and io.open(dir .. "/esp32c3.json", "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local files = require("helpers.files")
+
+local function have_stubs() return files.env_dir("ESPFLASH_STUBS", "esp32c3.json") ~= nil end
 
 local function sim_port(url)
   local sim = simmod.open(url)

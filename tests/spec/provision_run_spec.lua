@@ -6,34 +6,21 @@
 local cjson = require("cjson")
 local espflash = require("espflash")
 local provision = require("espflash.provision")
+local files = require("helpers.files")
 
 local TD = os.getenv("ESPFLASH_TESTDATA")
 local APP = TD and TD .. "/elf/esp32c3.elf"
 local BOOT = TD and TD .. "/bootloaders/esp32c3-bootloader.bin"
 
+-- True when the stubs and the test ELF are there; else marks the test pending.
 local function ready()
-  local stubs = os.getenv("ESPFLASH_STUBS")
-  local f = stubs and io.open(stubs .. "/esp32c3.json", "rb")
-  if not f then pending("flasher stubs not installed in $ESPFLASH_STUBS"); return false end
-  f:close()
-  f = APP and io.open(APP, "rb")
-  if not f then pending("ESPFLASH_TESTDATA is not set or has no elf/esp32c3.elf"); return false end
-  f:close()
-  return true
+  local ok, why = files.env_dir("ESPFLASH_STUBS", "esp32c3.json", "run scripts/setup-stubs.sh")
+  if ok then ok, why = files.env_dir("ESPFLASH_TESTDATA", "elf/esp32c3.elf") end
+  if not ok then pending(why) end
+  return ok ~= nil
 end
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local read, write = files.read, files.write
 
 local function log_lines(path)
   local out = {}

@@ -9,12 +9,7 @@ local espflash = require("espflash")
 
 local ROOT = os.getenv("ESPFLASH_SOURCE_DIR") or "."
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("helpers.files").read
 
 -- The `---` lines right above the line `def` in `path`, without the dashes.
 local function comment_in(path, def)

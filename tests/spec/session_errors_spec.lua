@@ -4,19 +4,9 @@
 -- (which process holds it, found in /proc), a device gone mid-operation;
 -- and how the CLI prints an error with its code.
 local errors = require("espflash.errors")
+local files = require("helpers.files")
 
-local function tmpdir()
-  local p = io.popen("mktemp -d")
-  local d = p:read("l")
-  p:close()
-  return d
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local tmpdir, write = files.tmpdir, files.write
 
 describe("errors.format", function()
   it("prints the message with its code, then the hint", function()
@@ -168,9 +158,7 @@ end)
 describe("docs/errors.md", function()
   it("lists every error code the library and the scripts raise", function()
     local src = os.getenv("ESPFLASH_SOURCE_DIR") or "."
-    local f = assert(io.open(src .. "/docs/errors.md", "rb"))
-    local doc = f:read("a")
-    f:close()
+    local doc = files.read(src .. "/docs/errors.md")
     -- rows such as "`espflash::rom::*`: `cmd`, `crc`, ..." document a family
     local families = {}
     for prefix, rest in doc:gmatch("`(espflash::[%w_:]-)::%*`([^\n]*)") do families[prefix] = rest end

@@ -19,11 +19,7 @@ local TWINS = {
   { name = "/dev/ttyS0", type = "pci" },
 }
 
-local function sink()
-  local buf = {}
-  return { write = function(self, ...) for _, s in ipairs({ ... }) do buf[#buf + 1] = tostring(s) end return self end,
-           flush = function() end, text = function() return table.concat(buf) end }
-end
+local sink = require("helpers.files").sink
 
 -- A keyboard that yields `chunks` one read at a time, then end of input;
 -- `strict` makes any read an error (for paths that must never ask).

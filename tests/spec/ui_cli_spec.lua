@@ -7,11 +7,7 @@ local cli = require("espflash.cli")
 local errors = require("espflash.errors")
 local groups = require("espflash.cli_groups")
 
-local function sink()
-  local buf = {}
-  return { write = function(self, ...) for _, s in ipairs({ ... }) do buf[#buf + 1] = tostring(s) end return self end,
-           flush = function() end, text = function() return table.concat(buf) end }
-end
+local sink = require("helpers.files").sink
 
 -- An app with one built-in command `save` whose options are `options`.
 local function app(options)

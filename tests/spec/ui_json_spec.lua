@@ -9,13 +9,8 @@ local BIN = os.getenv("ESPFLASH_BIN")
 local STUBS = os.getenv("ESPFLASH_STUBS")
 local TESTDATA = os.getenv("ESPFLASH_TESTDATA")
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local files = require("helpers.files")
+local read = files.read_file
 
 -- The schema: the first ```json block after "## Schema" in docs/json.md.
 local function schema()
@@ -149,11 +144,7 @@ end
 
 describe("--json documents", function()
   local have_stubs = STUBS and read(STUBS .. "/esp32c3.json")
-  before_each(function()
-    local p = io.popen("mktemp -d")
-    WORK = p:read("l")
-    p:close()
-  end)
+  before_each(function() WORK = files.tmpdir() end)
   after_each(function() os.execute(("rm -rf '%s'"):format(WORK)) end)
 
   it("board-info", function()
@@ -181,10 +172,8 @@ describe("--json documents", function()
 
   it("list-ports", function()
     if not BIN then pending("needs $ESPFLASH_BIN") return end
-    local f = assert(io.open(WORK .. "/ports.json", "wb"))
-    f:write('[{"name":"/dev/ttyUSB0","type":"usb","vid":"10c4","pid":"ea60","serial":"0001","usb_path":"1-2",'
-      .. '"usb_interface":"1.0","product":"CP2102"},{"name":"/dev/ttyS0","type":"pci"}]')
-    f:close()
+    files.write(WORK .. "/ports.json", '[{"name":"/dev/ttyUSB0","type":"usb","vid":"10c4","pid":"ea60",'
+      .. '"serial":"0001","usb_path":"1-2","usb_interface":"1.0","product":"CP2102"},{"name":"/dev/ttyS0","type":"pci"}]')
     local env = ("ESPFLASH_TEST_PORTS='%s/ports.json'"):format(WORK)
     local doc = espflash("list-ports --json", env)
     assert.are.equal(1, #doc.result.ports)

@@ -3,11 +3,7 @@
 -- JSON mode, and output that interrupts a bar.
 local ui_mod = require("espflash.ui")
 
-local function sink()
-  local buf = {}
-  return { write = function(self, ...) for _, s in ipairs({ ... }) do buf[#buf + 1] = tostring(s) end return self end,
-           flush = function() end, text = function() return table.concat(buf) end }
-end
+local sink = require("helpers.files").sink
 
 local function make(opts)
   local out, err = sink(), sink()
