@@ -9,7 +9,7 @@
 --- * `espflash.list_ports()`, `espflash.ports(spec)`: serial ports, `--port` values
 --- * `espflash.each_device(ports, fn, opts)`: a workflow on many devices at once
 --- * `espflash.image`, `.partitions`, `.flash`, `.nvs`, `.sim`, `.chips`,
----   `.errors`, `.elf`, `.core`, `.parallel`, `.portspec`: the modules
+---   `.errors`, `.elf`, `.core`, `.parallel`, `.portspec`, `.provision`: the modules
 --- * `espflash.version`
 ---
 --- Any other `espflash.<name>` is the module `espflash.<name>`, loaded on
@@ -23,7 +23,7 @@ M.VERSION = "0.1.0"
 M.API = {
   functions = { "list_ports", "ports", "each_device" },
   modules = { "connect", "core", "errors", "chips", "image", "partitions", "flash", "nvs",
-              "sim", "elf", "parallel", "portspec" },
+              "sim", "elf", "parallel", "portspec", "provision" },
 }
 
 --- Every serial port the system has, sorted by name: core.list_ports()

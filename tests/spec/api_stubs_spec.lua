@@ -6,12 +6,7 @@
 local root = os.getenv("ESPFLASH_SOURCE_DIR") or "."
 local DIR = root .. "/docs/api"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("helpers.files").read
 
 -- { [table name] = { [function name] = {params = {...}, method = bool, line = n} } }
 local function declarations(text, file)
@@ -39,7 +34,7 @@ end
 local all = {}
 local files = {}
 for _, name in ipairs({ "espflash", "device", "connect", "parallel", "portspec", "errors", "chips", "image",
-                        "partitions", "flash", "elf", "nvs", "sim", "core" }) do
+                        "partitions", "flash", "elf", "nvs", "sim", "core", "provision" }) do
   local path = DIR .. "/" .. name .. ".lua"
   local text = read(path)
   files[name] = text
@@ -76,6 +71,7 @@ local function real_objects()
     nvs = { t = require("espflash.nvs"), complete = true },
     sim = { t = require("espflash.sim") },
     core = { t = require("espflash.core") },
+    provision = { t = require("espflash.provision"), complete = true },
   }
   local tbl = require("espflash.partitions").default(chips.get("esp32c3"), 4 * 1024 * 1024)
   objects.Table = { t = getmetatable(tbl), complete = true }
