@@ -1,13 +1,15 @@
 /* elf.c: reading ELF files through libelf for Lua.
  *
  * core.elf_read(path [, opts]) loads the whole file into memory and returns
- * its headers, sections (with the bytes of the loadable ones), program headers
- * and symbols as plain Lua tables. Every offset and size taken from the file
+ * its headers, sections (with the bytes of the PROGBITS and INIT_ARRAY ones,
+ * but not of .debug* sections: only libdw reads those, from the file), program
+ * headers, symbols and the file's SHA-256 as plain Lua tables. Every offset and size taken from the file
  * is checked against the file's length before it is used, so truncated,
  * garbage or corrupt files give the fail triple and never a crash. */
 #include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,7 +141,8 @@ static int push_sections(lua_State *L, Elf *e, const unsigned char *buf, size_t 
     set_int(L, "size", (lua_Integer)sh.sh_size);
     set_int(L, "link", (lua_Integer)sh.sh_link);
     set_int(L, "align", (lua_Integer)sh.sh_addralign);
-    if ((sh.sh_type == SHT_PROGBITS || sh.sh_type == SHT_INIT_ARRAY) && sh.sh_size > 0) {
+    int debug = name && strncmp(name, ".debug", 6) == 0;
+    if ((sh.sh_type == SHT_PROGBITS || sh.sh_type == SHT_INIT_ARRAY) && sh.sh_size > 0 && !debug) {
       if (!in_file(sh.sh_offset, sh.sh_size, len)) {
         lua_pop(L, 2);
         snprintf(err, ERR_LEN, "section %s extends past the end of the file",
@@ -267,7 +270,8 @@ static int read_elf(lua_State *L, Elf *e, const unsigned char *buf, size_t len, 
 }
 
 /* core.elf_read(path [, {symbols=true}]) -> {class, machine, entry, sections,
- *   segments, symbols, ...} | nil, "ELF: message", "ELF" */
+ *   segments, symbols, file_sha256 (32 raw bytes: the whole file), ...}
+ *   | nil, "ELF: message", "ELF" */
 static int l_elf_read(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   int symbols = 1;
@@ -306,6 +310,15 @@ static int l_elf_read(lua_State *L) {
   char err[ERR_LEN] = "unknown error";
   lua_newtable(L);
   int rc = read_elf(L, e, buf, len, symbols, err);
+  if (rc == 0) {
+    struct sha256_ctx ctx;
+    uint8_t dig[SHA256_DIGEST_SIZE];
+    sha256_init(&ctx);
+    sha256_update(&ctx, len, buf);
+    sha256_digest(&ctx, sizeof dig, dig);
+    lua_pushlstring(L, (const char *)dig, sizeof dig);
+    lua_setfield(L, -2, "file_sha256");
+  }
   elf_end(e);
   free(buf);
   if (rc != 0) {

@@ -194,7 +194,9 @@ function core.slip_encode(s) end
 ---@return integer dropped
 function core.slip_decode(s) end
 
----Reads an ELF file: `{class, machine, entry, sections, symbols}` or the fail triple.
+---Reads an ELF file: `{class, machine, entry, sections, segments, symbols, file_sha256}`
+---or the fail triple. Sections carry `data` for PROGBITS and INIT_ARRAY, except
+---`.debug*` (libdw reads those); `file_sha256` is the whole file's digest.
 ---@param path string
 ---@param opts? {symbols?: boolean}
 ---@return table|nil

@@ -165,10 +165,11 @@ function Elf:bytes()
   return self._bytes
 end
 
---- SHA-256 of the whole ELF file (32 raw bytes).
+--- SHA-256 of the whole ELF file (32 raw bytes): core.elf_read computes it
+--- from the bytes it parsed, so the file is not read again.
 function Elf:sha256()
-  if not self._sha256 then self._sha256 = core.sha256(self:bytes()) end
-  return self._sha256
+  if not self.file_sha256 then self.file_sha256 = core.sha256(self:bytes()) end
+  return self.file_sha256
 end
 
 return M
