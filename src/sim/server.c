@@ -7,7 +7,7 @@
  * when serving starts, since a pty carries no modem lines to do it.
  * Neither transport tells us the client's baud, so the sim treats it as
  * always matching. Device output with no client attached is discarded.
- * Every wait is a poll() of at most 20 ms that checks espflash_interrupted. */
+ * Every wait is a ppoll() of at most 20 ms that checks espflash_interrupted. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -189,10 +189,12 @@ static void pump_out(server_t *v) {
 static int serve_loop(server_t *v) {
   while (!espflash_interrupted) {
     pump_out(v);
+    /* ppoll with the model's microsecond hint: poll()'s whole milliseconds
+     * added ~0.8 ms to every emulated turnaround (bench/findings.md) */
     int64_t hint = sim_wait_hint_us(v->s);
-    int timeout = SLICE_MS;
-    if (hint >= 0 && hint < SLICE_MS * 1000 && v->npending < PENDING_CAP)
-      timeout = (int)((hint + 999) / 1000);
+    int64_t wait_us = SLICE_MS * 1000;
+    if (hint >= 0 && hint < wait_us && v->npending < PENDING_CAP) wait_us = hint;
+    struct timespec timeout = {(time_t)(wait_us / 1000000), (long)(wait_us % 1000000) * 1000};
     struct pollfd p[2];
     int n = 0, li = -1, ci = -1;
     if (v->listen_fd >= 0) {
@@ -203,7 +205,7 @@ static int serve_loop(server_t *v) {
       p[n] = (struct pollfd){v->client_fd, (short)(POLLIN | (v->npending ? POLLOUT : 0)), 0};
       ci = n++;
     }
-    int rc = poll(p, (nfds_t)n, timeout);
+    int rc = ppoll(p, (nfds_t)n, &timeout, NULL);
     if (rc < 0 && errno != EINTR) return -1;
     if (rc <= 0) continue;
     if (ci >= 0 && (p[ci].revents & (POLLIN | POLLHUP | POLLERR))) pump_in(v);
