@@ -71,6 +71,19 @@ need_stubs() {
   fi
 }
 
+# wait_for PID SECONDS: waits for background process PID to end; sets RC to
+# its exit status, or to "timeout" (after killing it) when it outlives SECONDS.
+wait_for() {
+  local pid=$1 limit=$2 t=0
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 0.02
+    t=$((t + 1))
+    if [ "$t" -ge $((limit * 50)) ]; then RC=timeout; kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return; fi
+  done
+  RC=0
+  wait "$pid" || RC=$?
+}
+
 finish() {
   echo "${FINISH_LABEL:+$FINISH_LABEL: }$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]

@@ -57,18 +57,6 @@ for mode in stub rom; do
 done
 
 # ---- Ctrl-C during a long MD5 ----------------------------------------------------
-# waits up to $2 seconds for process $1; sets RC, or RC=timeout
-wait_for() {
-  local pid=$1 limit=$2 t=0
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 0.02
-    t=$((t + 1))
-    if [ "$t" -ge $((limit * 50)) ]; then RC=timeout; kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return; fi
-  done
-  RC=0
-  wait "$pid" || RC=$?
-}
-
 for mode in stub rom; do
   flags=()
   [ "$mode" = rom ] && flags=(--no-stub)

@@ -26,18 +26,6 @@ stop_server() {
 }
 trap 'stop_server; rm -rf "$WORK"' EXIT
 
-# waits up to $2 seconds for process $1; sets RC, or RC=timeout
-wait_for() {
-  local pid=$1 limit=$2 t=0
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 0.05
-    t=$((t + 1))
-    if [ "$t" -ge $((limit * 20)) ]; then RC=timeout; kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return; fi
-  done
-  RC=0
-  wait "$pid" || RC=$?
-}
-
 # ---- over a pty ---------------------------------------------------------------
 "$ESPFLASH_BIN" sim --chip esp32c3 --pty --link-emulation >"$WORK/server.log" 2>&1 &
 server=$!

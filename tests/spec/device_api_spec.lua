@@ -25,14 +25,7 @@ local function settled(sim, port)
   return sim:state()
 end
 
-local function random_bytes(n, seed)
-  local t, x = {}, seed or 12345
-  for i = 1, n do
-    x = (x * 1103515245 + 12345) & 0x7FFFFFFF
-    t[i] = string.char((x >> 16) & 0xFF)
-  end
-  return table.concat(t)
-end
+local random_bytes = require("helpers.data").bytes
 
 local function code_of(f, ...)
   local ok, err = pcall(f, ...)

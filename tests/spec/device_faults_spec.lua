@@ -7,18 +7,9 @@ local connect = require("espflash.connect")
 local errors = require("espflash.errors")
 local simlib = require("espflash.sim")
 
-local stubs_dir = os.getenv("ESPFLASH_STUBS")
-local have_stubs = stubs_dir and io.open(stubs_dir .. "/esp32c3.json", "rb")
-if have_stubs then have_stubs:close() end
+local have_stubs = require("helpers.files").env_dir("ESPFLASH_STUBS", "esp32c3.json") ~= nil
 
-local function random_bytes(n, seed)
-  local t, x = {}, seed
-  for i = 1, n do
-    x = (x * 1103515245 + 12345) & 0x7FFFFFFF
-    t[i] = string.char((x >> 16) & 0xFF)
-  end
-  return table.concat(t)
-end
+local random_bytes = require("helpers.data").bytes
 
 local DATA = random_bytes(40000, 99)
 local ADDR = 0x10000

@@ -13,20 +13,11 @@ local md5mod = require("espflash.device_md5")
 
 local OP = loader.OP
 
-local stubs_dir = os.getenv("ESPFLASH_STUBS")
-local have_stubs = stubs_dir and io.open(stubs_dir .. "/esp32c3.json", "rb")
-if have_stubs then have_stubs:close() end
+local have_stubs = require("helpers.files").env_dir("ESPFLASH_STUBS", "esp32c3.json") ~= nil
 
 local ADDR, LEN = 0x20000, 0x2000
 
-local function bytes(n, seed)
-  local t, x = {}, seed
-  for i = 1, n do
-    x = (x * 1103515245 + 12345) & 0x7FFFFFFF
-    t[i] = string.char((x >> 16) & 0xFF)
-  end
-  return table.concat(t)
-end
+local bytes = require("helpers.data").bytes
 
 -- Changes digest byte `k` (1-based) of an MD5 reply body: the stub's raw byte
 -- gets a bit flipped, the ROM's hex digit becomes another hex digit (a

@@ -24,18 +24,9 @@ local simlib = require("espflash.sim")
 
 local OP = loader.OP
 
-local stubs_dir = os.getenv("ESPFLASH_STUBS")
-local have_stubs = stubs_dir and io.open(stubs_dir .. "/esp32c3.json", "rb")
-if have_stubs then have_stubs:close() end
+local have_stubs = require("helpers.files").env_dir("ESPFLASH_STUBS", "esp32c3.json") ~= nil
 
-local function bytes(n, seed)
-  local t, x = {}, seed
-  for i = 1, n do
-    x = (x * 1103515245 + 12345) & 0x7FFFFFFF
-    t[i] = string.char((x >> 16) & 0xFF)
-  end
-  return table.concat(t)
-end
+local bytes = require("helpers.data").bytes
 
 local ADDR = 0x20000
 local OLD = bytes(0x3000, 7)      -- what the region holds before each cell
