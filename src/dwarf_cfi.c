@@ -22,7 +22,10 @@ typedef struct {
   uint8_t enc;   /* FDE pointer encoding (DW_EH_PE_*) */
 } cie_t;
 
-static int read_uleb(const uint8_t **pp, const uint8_t *end, uint64_t *out) {
+/* LEB128: the value's bits, the bits read and the last byte (its 0x40 is the
+ * sign of a signed value); -1 when the input ends inside the number. */
+static int read_leb(const uint8_t **pp, const uint8_t *end, uint64_t *out, int *bits,
+                    uint8_t *last) {
   uint64_t v = 0;
   int shift = 0;
   while (*pp < end) {
@@ -31,26 +34,28 @@ static int read_uleb(const uint8_t **pp, const uint8_t *end, uint64_t *out) {
     shift += 7;
     if (!(b & 0x80)) {
       *out = v;
+      *bits = shift;
+      *last = b;
       return 0;
     }
   }
   return -1;
 }
 
+static int read_uleb(const uint8_t **pp, const uint8_t *end, uint64_t *out) {
+  int bits;
+  uint8_t last;
+  return read_leb(pp, end, out, &bits, &last);
+}
+
 static int read_sleb(const uint8_t **pp, const uint8_t *end, int64_t *out) {
-  uint64_t v = 0;
-  int shift = 0;
-  while (*pp < end) {
-    uint8_t b = *(*pp)++;
-    if (shift < 64) v |= (uint64_t)(b & 0x7f) << shift;
-    shift += 7;
-    if (!(b & 0x80)) {
-      if (shift < 64 && (b & 0x40)) v |= ~(uint64_t)0 << shift;
-      *out = (int64_t)v;
-      return 0;
-    }
-  }
-  return -1;
+  uint64_t v;
+  int bits;
+  uint8_t last;
+  if (read_leb(pp, end, &v, &bits, &last) != 0) return -1;
+  if (bits < 64 && (last & 0x40)) v |= ~(uint64_t)0 << bits;
+  *out = (int64_t)v;
+  return 0;
 }
 
 static int read_le(const uint8_t **pp, const uint8_t *end, int n, uint64_t *out) {
