@@ -119,6 +119,19 @@ lua_State *fuzz_lua_init(const char *name, const char *setup) {
   return L;
 }
 
+const char *fuzz_tmpdir(void) {
+  static char dir[] = "/tmp/espflash-fuzz-XXXXXX";
+  static int made;
+  if (!made) {
+    if (!mkdtemp(dir)) {
+      perror("mkdtemp");
+      abort();
+    }
+    made = 1;
+  }
+  return dir;
+}
+
 void fuzz_lua_call(lua_State *L, const uint8_t *data, size_t n, int nextra) {
   int base = lua_gettop(L) - nextra, handler = lua_gettop(L) + 1;
   lua_getfield(L, LUA_REGISTRYINDEX, RESET_KEY);

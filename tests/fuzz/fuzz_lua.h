@@ -27,4 +27,8 @@ lua_State *fuzz_lua_init(const char *name, const char *setup);
  * values the caller pushed (nextra of them, on top of the stack). */
 void fuzz_lua_call(lua_State *L, const uint8_t *data, size_t n, int nextra);
 
+/* An empty directory under /tmp, made once per process (the targets whose
+ * inputs name or write files work there); aborts when it cannot be made. */
+const char *fuzz_tmpdir(void);
+
 #endif

@@ -5,9 +5,6 @@
  * problems and with as many entries as it built. (A key given twice in one
  * namespace used to build an image that failed this check; nvs-gen now
  * refuses it: corpus/fuzz_nvs_csv/regress-duplicate-key.) */
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "fuzz_lua.h"
 
 static const char SETUP[] =
@@ -23,19 +20,9 @@ static const char SETUP[] =
   "  end\n"
   "end\n";
 
-static char dir[] = "/tmp/espflash-fuzz-nvs-XXXXXX";
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lua_State *L = fuzz_lua_init("=fuzz_nvs_csv", SETUP);
-  static int made;
-  if (!made) {
-    if (!mkdtemp(dir)) {
-      perror("mkdtemp");
-      abort();
-    }
-    made = 1;
-  }
-  lua_pushstring(L, dir);
+  lua_pushstring(L, fuzz_tmpdir());
   fuzz_lua_call(L, data, size, 1);
   return 0;
 }

@@ -45,23 +45,15 @@ static const char SETUP[] =
   "  config.load({ cwd = dir, getenv = function() return nil end })\n"
   "end\n";
 
-static char parent[] = "/tmp/espflash-fuzz-toml-XXXXXX";
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lua_State *L = fuzz_lua_init("=fuzz_toml", SETUP);
-  static char dir[sizeof parent + 8];
-  static int made;
-  if (!made) {
-    if (!mkdtemp(parent)) {
-      perror("mkdtemp");
-      abort();
-    }
-    snprintf(dir, sizeof dir, "%s/proj", parent);
+  static char dir[256];
+  if (!dir[0]) {  /* a project directory whose parent holds nothing */
+    snprintf(dir, sizeof dir, "%s/proj", fuzz_tmpdir());
     if (mkdir(dir, 0700) != 0) {
       perror("mkdir");
       abort();
     }
-    made = 1;
   }
   lua_pushstring(L, dir);
   fuzz_lua_call(L, data, size, 1);
