@@ -127,13 +127,19 @@ local function command_index(argv)
   return nil
 end
 
+-- The global flags (not -h/--help: it answers before a later --version).
+local GLOBAL_FLAGS = {}
+for _, e in ipairs(M.GLOBAL_OPTIONS) do
+  for name in e[1]:gmatch("%S+") do GLOBAL_FLAGS[name] = true end
+end
+
 -- True when argv asks for the version before anything but global flags (what
 -- argparse would answer too, without loading a single script).
 local function wants_version(argv)
   for i = 1, #argv do
     local t = argv[i]
     if t == "-V" or t == "--version" then return true end
-    if not M.RESERVED_NAMES[t] then return false end
+    if not GLOBAL_FLAGS[t] then return false end
   end
   return false
 end
